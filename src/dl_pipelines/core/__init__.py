@@ -1,0 +1,1 @@
+"""The small shared core every app uses: settings, seeding, strategy, callbacks, plots, data."""

@@ -1,0 +1,159 @@
+"""Download once, cache, mirror and checksum the raw files of public datasets.
+
+A file of dataset ``D`` is kept at ``<root>/D/<file name>``. It is fetched from its publisher, or,
+when the environment variable ``DL_PIPELINES_DATA_MIRROR`` is set, from ``<mirror>/D/<file name>``
+(an http(s) or file URL, or a local folder). The bytes go to a temporary file that is renamed into
+place only once its SHA-256 matches: the mirror's ``D/SHA256SUMS`` if it has one, otherwise the
+publisher's checksum from ``conf/``. An interrupted or corrupt download never leaves a file that a
+later run would take as valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dl_pipelines.core.errors import ChecksumMismatchError, DataUnavailableError
+
+logger = logging.getLogger(__name__)
+
+MIRROR_ENV = "DL_PIPELINES_DATA_MIRROR"
+_CHUNK = 1 << 20
+
+
+def mirror_url(mirror: str, dataset: str, file_name: str) -> str:
+    """The URL of a file in a mirror given as a URL or as a local folder."""
+    if "://" not in mirror:
+        return Path(mirror, dataset, file_name).resolve().as_uri()
+    return f"{mirror.rstrip('/')}/{dataset}/{file_name}"
+
+
+def parse_sha256sums(text: str) -> dict[str, str]:
+    """Parse ``sha256sum`` output (``<hex>  <name>`` or ``<hex> *<name>``) into {name: hex}."""
+    sums = {}
+    for line in text.splitlines():
+        parts = line.strip().split(maxsplit=1)
+        if len(parts) == 2:
+            sums[parts[1].lstrip("*").strip()] = parts[0].lower()
+    return sums
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open(url: str, timeout: float):
+    request = urllib.request.Request(url, headers={"User-Agent": "dl_pipelines"})
+    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http(s)/file by design)
+
+
+class RawFiles:
+    """The raw files of the public datasets, fetched on demand into a local cache folder.
+
+    Args:
+        root: The cache folder (``data/01_raw``).
+        sources: ``{dataset: {"homepage": str, "files": {name: {"url": str, "sha256": str}}}}``,
+            the publishers' addresses and checksums, kept in ``conf/base/catalog_raw.yml``.
+        timeout: Seconds to wait for a server before giving up.
+    """
+
+    def __init__(self, root: str | Path, sources: Mapping[str, Any], timeout: float = 60.0):
+        self.root = Path(root)
+        self.sources = dict(sources)
+        self.timeout = timeout
+
+    def fetch(self, dataset: str, files: list[str] | None = None) -> dict[str, Path]:
+        """Make sure the raw files of ``dataset`` are in the cache and return their paths.
+
+        Args:
+            dataset: A dataset name from the sources (``mnist``).
+            files: Only these file names (default: every file of the dataset).
+
+        Returns:
+            ``{file name: local path}``.
+        """
+        if dataset not in self.sources:
+            known = ", ".join(sorted(self.sources))
+            raise DataUnavailableError(f"No download source for dataset {dataset!r}; known: {known}.")
+        source = self.sources[dataset]
+        names = files or list(source["files"])
+        missing = [name for name in names if not (self.root / dataset / name).is_file()]
+        if missing:
+            mirror = os.environ.get(MIRROR_ENV, "").strip()
+            checksums = self._checksums(dataset, mirror)
+            for name in missing:
+                self._download(dataset, name, mirror, checksums.get(name))
+        return {name: self.root / dataset / name for name in names}
+
+    def _checksums(self, dataset: str, mirror: str) -> dict[str, str]:
+        published = {
+            name: spec.get("sha256") for name, spec in self.sources[dataset]["files"].items()
+        }
+        if not mirror:
+            return published
+        url = mirror_url(mirror, dataset, "SHA256SUMS")
+        try:
+            with _open(url, self.timeout) as response:
+                sums = parse_sha256sums(response.read().decode())
+        except (urllib.error.URLError, OSError):
+            return published
+        logger.info("Checksums of %s from %s", dataset, url)
+        return {**published, **sums}
+
+    def _download(self, dataset: str, name: str, mirror: str, sha256: str | None) -> None:
+        target = self.root / dataset / name
+        url = mirror_url(mirror, dataset, name) if mirror else self.sources[dataset]["files"][name]["url"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        logger.info("Downloading %s from %s", target, url)
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                actual = self._copy(url, stream, name)
+            if sha256 and actual != sha256.lower():
+                raise ChecksumMismatchError(
+                    f"{url}: SHA-256 {actual} does not match the expected {sha256}; the file was not "
+                    f"kept. Check the mirror's {dataset}/SHA256SUMS or fetch {name} again."
+                )
+            if not sha256:
+                logger.warning("%s has no published checksum; kept unverified (SHA-256 %s)", name, actual)
+            os.replace(temporary, target)
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", None) or error
+            homepage = self.sources[dataset].get("homepage", url)
+            raise DataUnavailableError(
+                f"Cannot download {dataset} file {name} from {url} ({reason}). Get it from "
+                f"{homepage} and put it at {target}, or set {MIRROR_ENV} to a mirror holding "
+                f"{dataset}/{name}."
+            ) from None
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+    def _copy(self, url: str, stream, name: str) -> str:
+        """Stream ``url`` into ``stream``, logging progress; return the SHA-256 of the bytes."""
+        digest = hashlib.sha256()
+        with _open(url, self.timeout) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            done, last_report = 0, time.monotonic()
+            while chunk := response.read(_CHUNK):
+                stream.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if time.monotonic() - last_report > 5:
+                    share = f" ({done / total:.0%})" if total else ""
+                    logger.info("  %s: %.1f MB%s", name, done / 1e6, share)
+                    last_report = time.monotonic()
+        return digest.hexdigest()
+

@@ -1,0 +1,20 @@
+"""The errors a user can fix: each message names the culprit and the fix in one line.
+
+``kedro run`` (see ``dl_pipelines.cli``) prints these as one line instead of a traceback.
+"""
+
+
+class UserError(Exception):
+    """Base class of the mistakes and missing inputs a user fixes without reading a traceback."""
+
+
+class ConfigurationError(UserError, ValueError):
+    """A parameter or input has a value the pipeline cannot use."""
+
+
+class DataUnavailableError(UserError, RuntimeError):
+    """A raw file is neither cached nor reachable."""
+
+
+class ChecksumMismatchError(UserError, RuntimeError):
+    """A downloaded file does not have the expected SHA-256; it was not kept."""

@@ -1,0 +1,86 @@
+"""Image classification datasets, read into one common form.
+
+Every loader returns ``{"x_train", "y_train", "x_test", "y_test", "class_names"}`` with images as
+uint8 arrays (N, H, W, C) in 0..255 and integer labels; ``x_test`` is empty for a dataset with no
+published test split. The cnn, autoencoder and gan apps share these loaders.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from dl_pipelines.core.download import RawFiles
+
+IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+
+DIGIT_NAMES = [str(digit) for digit in range(10)]
+FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
+                 "dog", "frog", "horse", "ship", "truck"]
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read a (gzipped) IDX file, the format of MNIST and Fashion-MNIST, as a uint8 array."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as stream:
+        data = stream.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad magic number).")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated: header says {shape}, found {body.size} values.")
+    return body.reshape(shape)
+
+
+def read_cifar10(archive: Path) -> dict[str, np.ndarray]:
+    """Read ``cifar-10-python.tar.gz`` into train (50,000) and test (10,000) arrays."""
+    parts: dict[str, list] = {"x_train": [], "y_train": [], "x_test": [], "y_test": []}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            name = Path(member.name).name
+            split = "train" if name.startswith("data_batch_") else "test" if name == "test_batch" else None
+            if split is None:
+                continue
+            # The archive is checksummed before it is read, so unpickling it is safe.
+            batch = pickle.load(tar.extractfile(member), encoding="bytes")  # noqa: S301
+            parts[f"x_{split}"].append(batch[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            parts[f"y_{split}"].append(np.asarray(batch[b"labels"], dtype=np.uint8))
+    return {key: np.concatenate(value) for key, value in parts.items()}
+
+
+def load_image_dataset(name: str, raw_files: RawFiles) -> dict[str, np.ndarray]:
+    """Load an image classification dataset by name, downloading its raw files when needed."""
+    if name == "digits":
+        digits = load_digits()
+        # 8x8 images of values 0..16, rescaled to the 0..255 bytes of the other datasets.
+        images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
+        return {"x_train": images, "y_train": digits.target.astype(np.uint8),
+                "x_test": images[:0], "y_test": digits.target[:0].astype(np.uint8),
+                "class_names": np.array(DIGIT_NAMES)}
+    if name in ("mnist", "fashion_mnist"):
+        paths = raw_files.fetch(name, list(IDX_FILES.values()))
+        arrays = {key: read_idx(paths[file]) for key, file in IDX_FILES.items()}
+        arrays["x_train"] = arrays["x_train"][..., None]
+        arrays["x_test"] = arrays["x_test"][..., None]
+        names = DIGIT_NAMES if name == "mnist" else FASHION_NAMES
+        return {**arrays, "class_names": np.array(names)}
+    if name == "cifar10":
+        paths = raw_files.fetch(name, ["cifar-10-python.tar.gz"])
+        return {**read_cifar10(paths["cifar-10-python.tar.gz"]), "class_names": np.array(CIFAR10_NAMES)}
+    raise ValueError(f"Unknown image dataset {name!r}; expected one of {', '.join(IMAGE_DATASETS)}.")

@@ -1,0 +1,94 @@
+"""Figures shared by the apps. Each helper returns a matplotlib ``Figure``; the catalog saves it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def learning_curves(history: Mapping[str, Sequence[float]], title: str = "Learning curves") -> Figure:
+    """Training against validation value of each metric, one panel per metric, by epoch."""
+    names = [name for name in history if not name.startswith("val_") and name != "learning_rate"]
+    fig = Figure(figsize=(5 * max(len(names), 1), 4), layout="constrained")
+    axes = fig.subplots(1, max(len(names), 1), squeeze=False)[0]
+    if not names:  # zero epochs trained (e.g. a run that measures the pipeline's fixed cost)
+        axes[0].text(0.5, 0.5, "no epochs trained", ha="center", va="center")
+    for ax, name in zip(axes, names):
+        epochs = np.arange(1, len(history[name]) + 1)
+        ax.plot(epochs, history[name], label=f"training {name}")
+        if f"val_{name}" in history:
+            ax.plot(epochs, history[f"val_{name}"], label=f"validation {name}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    return fig
+
+
+def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """A confusion matrix with counts in each cell (rows: true class, columns: predicted)."""
+    size = max(5, 0.6 * len(class_names) + 2)
+    fig = Figure(figsize=(size, size), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, labels=class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, labels=class_names)
+    threshold = matrix.max() / 2
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, str(count), ha="center", va="center",
+                color="white" if count > threshold else "black", fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix (test set)")
+    return fig
+
+
+def image_grid(
+    images: np.ndarray, titles: Sequence[str] | None = None, ncols: int = 8, title: str = ""
+) -> Figure:
+    """Images (N, H, W) or (N, H, W, C) in a grid, each with an optional caption."""
+    count = max(len(images), 1)
+    ncols = min(ncols, count)
+    nrows = int(np.ceil(count / ncols))
+    fig = Figure(figsize=(1.6 * ncols, 1.8 * nrows + 0.4), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for index, ax in enumerate(axes):
+        ax.axis("off")
+        if index >= len(images):
+            continue
+        image = np.asarray(images[index])
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=8)
+    if not len(images):
+        axes[0].text(0.5, 0.5, "nothing to show", ha="center", va="center")
+    fig.suptitle(title)
+    return fig
+
+
+def heatmap(table: pd.DataFrame, title: str, value_format: str = "{:.3f}") -> Figure:
+    """A 2-D table (index: rows, columns: columns) as a coloured grid with its values written in."""
+    fig = Figure(figsize=(1.4 * len(table.columns) + 2.5, 1.0 * len(table.index) + 1.8),
+                 layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis")
+    fig.colorbar(image, ax=ax)
+    ax.set_xticks(np.arange(len(table.columns)), labels=[str(c) for c in table.columns])
+    ax.set_yticks(np.arange(len(table.index)), labels=[str(i) for i in table.index])
+    ax.set_xlabel(str(table.columns.name or ""))
+    ax.set_ylabel(str(table.index.name or ""))
+    values = table.to_numpy(dtype=float)
+    middle = np.nanmean(values)
+    for (row, col), value in np.ndenumerate(values):
+        ax.text(col, row, value_format.format(value), ha="center", va="center",
+                color="black" if value > middle else "white")
+    ax.set_title(title)
+    return fig

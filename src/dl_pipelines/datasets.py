@@ -1,0 +1,102 @@
+"""Kedro dataset classes of the project, used from ``conf/base/catalog*.yml``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from kedro.io import AbstractDataset, DatasetError
+from kedro_mlflow.io.models import MlflowModelTrackingDataset
+from mlflow.models import ModelSignature
+from mlflow.types.schema import Schema, TensorSpec
+
+from dl_pipelines.core.download import RawFiles
+
+
+class RawFilesDataset(AbstractDataset[None, RawFiles]):
+    """Loads a :class:`RawFiles` store: the ingestion nodes ask it for the files of the dataset
+    their parameters name, and it downloads (or takes from a mirror) what is not cached yet.
+
+    Example (``conf/base/catalog_raw.yml``)::
+
+        raw_files:
+          type: dl_pipelines.datasets.RawFilesDataset
+          path: data/01_raw
+          sources: {mnist: {homepage: ..., files: {train-images-idx3-ubyte.gz: {url: ..., sha256: ...}}}}
+    """
+
+    def __init__(self, path: str, sources: dict[str, Any], timeout: float = 60.0,
+                 metadata: dict[str, Any] | None = None):
+        self._store = RawFiles(path, sources, timeout)
+        self.metadata = metadata
+
+    def load(self) -> RawFiles:
+        return self._store
+
+    def save(self, data: None) -> None:
+        raise DatasetError("raw_files is read-only: raw files are downloaded, never written by nodes.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"root": str(self._store.root), "datasets": sorted(self._store.sources)}
+
+
+class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
+    """A dict of NumPy arrays in one ``.npz`` file, written atomically.
+
+    Args:
+        filepath: Where the ``.npz`` file is.
+        compress: Use ``np.savez_compressed`` (smaller, slower).
+    """
+
+    def __init__(self, filepath: str, compress: bool = False, metadata: dict[str, Any] | None = None):
+        self._filepath = Path(filepath)
+        self._compress = compress
+        self.metadata = metadata
+
+    def load(self) -> dict[str, np.ndarray]:
+        if not self._filepath.is_file():
+            raise DatasetError(f"{self._filepath} does not exist yet: run the stage that writes it first.")
+        with np.load(self._filepath, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+
+    def save(self, data: dict[str, np.ndarray]) -> None:
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".npz", dir=self._filepath.parent)
+        os.close(handle)
+        try:
+            (np.savez_compressed if self._compress else np.savez)(temporary, **data)
+            os.replace(temporary, self._filepath)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "compress": self._compress}
+
+
+def keras_signature(model: Any) -> ModelSignature:
+    """The MLflow tensor signature of a Keras model, read from its input and output specs."""
+
+    def spec(tensor: Any) -> TensorSpec:
+        shape = (-1, *[-1 if dim is None else int(dim) for dim in tensor.shape[1:]])
+        return TensorSpec(np.dtype(str(tensor.dtype)), shape)
+
+    return ModelSignature(inputs=Schema([spec(t) for t in model.inputs]),
+                          outputs=Schema([spec(t) for t in model.outputs]))
+
+
+class KerasModelTrackingDataset(MlflowModelTrackingDataset):
+    """kedro-mlflow's model dataset for Keras models, with the input signature filled in from the
+    model itself, so ``mlflow.pyfunc.load_model(...).predict(raw_images)`` checks its inputs."""
+
+    def __init__(self, save_args: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(flavor="mlflow.keras", save_args=save_args, **kwargs)
+
+    def _save(self, model: Any) -> None:
+        self._save_args["signature"] = keras_signature(model)
+        super()._save(model)

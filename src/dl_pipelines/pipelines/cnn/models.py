@@ -1,0 +1,69 @@
+"""The image classifiers of the course, in Keras. Each one takes raw uint8 images and carries
+its own scaling to [0, 1], so a served model needs no preprocessing outside it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+from keras import layers
+
+ARCHITECTURES = ("dense", "strided_cnn", "pooled_cnn")
+
+
+def _inputs(input_shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    raw = keras.Input(shape=input_shape, dtype="uint8", name="image")
+    return raw, layers.Rescaling(1 / 255, name="scale_to_unit")(raw)
+
+
+def _head(x: keras.KerasTensor, num_classes: int, units: int, l2: float) -> keras.KerasTensor:
+    """Dense 128 relu -> Dense 128 relu -> softmax, as in the course."""
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer)(x)
+    x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer)(x)
+    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+
+
+def dense_classifier(input_shape, num_classes, units=128, l2=0.0, **_: Any) -> keras.Model:
+    """The course's dense baseline: Flatten -> Dense -> Dense -> softmax."""
+    raw, x = _inputs(input_shape)
+    x = layers.Flatten()(x)
+    return keras.Model(raw, _head(x, num_classes, units, l2), name="dense")
+
+
+def strided_cnn(input_shape, num_classes, units=128, l2=0.0, filters=64, **_: Any) -> keras.Model:
+    """The course's CNN: two 5x5 stride-2 convolutions, then the dense head."""
+    raw, x = _inputs(input_shape)
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    for _layer in range(2):
+        x = layers.Conv2D(filters, 5, strides=2, padding="same", activation="relu",
+                          kernel_regularizer=regularizer)(x)
+    x = layers.Flatten()(x)
+    return keras.Model(raw, _head(x, num_classes, units, l2), name="strided_cnn")
+
+
+def pooled_cnn(input_shape, num_classes, l2=0.0, filters=32, dropout=0.5, **_: Any) -> keras.Model:
+    """A CNN with max-pooling and dropout (the Keras MNIST convnet): two blocks of 3x3
+    convolution + 2x2 max-pooling, with ``filters`` and ``2 * filters`` channels."""
+    raw, x = _inputs(input_shape)
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    for width in (filters, 2 * filters):
+        x = layers.Conv2D(width, 3, padding="same", activation="relu",
+                          kernel_regularizer=regularizer)(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities",
+                           kernel_regularizer=regularizer)(x)
+    return keras.Model(raw, outputs, name="pooled_cnn")
+
+
+BUILDERS = {"dense": dense_classifier, "strided_cnn": strided_cnn, "pooled_cnn": pooled_cnn}
+
+
+def build_classifier(input_shape: tuple[int, ...], num_classes: int,
+                     model: Mapping[str, Any]) -> keras.Model:
+    """Build the classifier that ``model["architecture"]`` names, with the other keys as options."""
+    options = {key: value for key, value in model.items() if key != "architecture"}
+    return BUILDERS[model["architecture"]](tuple(input_shape), num_classes, **options)

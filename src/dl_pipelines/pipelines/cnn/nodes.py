@@ -1,0 +1,209 @@
+"""Nodes of the cnn app, stage by stage. Pure functions: arrays, models and dicts in and out;
+the catalog does the I/O and kedro-mlflow owns the MLflow run."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import classification_report, confusion_matrix
+from sklearn.model_selection import train_test_split
+
+from dl_pipelines.core import plotting
+from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
+from dl_pipelines.core.config import ConfigurationError, resolve_settings
+from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.images import load_image_dataset
+from dl_pipelines.core.seeding import set_seed
+from dl_pipelines.core.strategy import get_strategy
+from dl_pipelines.core.training import history_as_dict, make_optimizer, nested_run
+from dl_pipelines.pipelines.cnn.models import build_classifier
+
+logger = logging.getLogger(__name__)
+
+
+# --- ingestion ---------------------------------------------------------------------------------
+
+
+def ingest_images(raw_files: RawFiles, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Load the dataset ``cnn.dataset`` names (downloading it the first time).
+
+    Returns:
+        uint8 images (N, H, W, C) and labels of the published train and test splits, the class
+        names, and the dataset name (so later stages can check what they were given).
+    """
+    name = params["dataset"]
+    images = load_image_dataset(name, raw_files)
+    logger.info("%s: %d training and %d test images of shape %s", name, len(images["x_train"]),
+                len(images["x_test"]), images["x_train"].shape[1:])
+    return {**images, "dataset": np.array(name)}
+
+
+# --- preprocessing -----------------------------------------------------------------------------
+
+
+def split_images(images: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Split into train / validation / test, stratified and seeded.
+
+    The published test split is kept as the test set; a dataset without one (digits) gives
+    ``split.test_fraction`` of its images to the test set. The validation set is
+    ``split.validation_fraction`` of what remains for training.
+    """
+    settings = resolve_settings("cnn", params)
+    ingested = str(images["dataset"])
+    if ingested != settings["dataset"]:
+        raise ConfigurationError(
+            f"The ingested images are {ingested!r} but cnn.dataset is {settings['dataset']!r}: run "
+            f"the ingestion stage first (kedro run --pipeline=cnn_ingestion --params cnn.dataset="
+            f"{settings['dataset']})."
+        )
+    seed, split = settings["seed"], settings["split"]
+    x, y = images["x_train"], images["y_train"]
+    x_test, y_test = images["x_test"], images["y_test"]
+    if len(x_test) == 0:
+        x, x_test, y, y_test = train_test_split(
+            x, y, test_size=split["test_fraction"], stratify=y, random_state=seed)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, test_size=split["validation_fraction"], stratify=y, random_state=seed)
+    logger.info("Split: %d train, %d validation, %d test", len(x_train), len(x_val), len(x_test))
+    return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
+            "x_test": x_test, "y_test": y_test, "class_names": images["class_names"],
+            "dataset": images["dataset"]}
+
+
+# --- training ----------------------------------------------------------------------------------
+
+
+def _fit(model_input: dict[str, np.ndarray], settings: dict[str, Any], *, model: dict[str, Any],
+         epochs: int, learning_rate: float, checkpoints: bool = True) -> tuple[keras.Model, dict]:
+    """Build, compile and fit one classifier; shared by training and the grid search."""
+    training = settings["training"]
+    set_seed(settings["seed"])
+    strategy = get_strategy(training["strategy"])
+    with strategy.scope():
+        classifier = build_classifier(model_input["x_train"].shape[1:],
+                                      len(model_input["class_names"]), model)
+        classifier.compile(optimizer=make_optimizer(training["optimizer"], learning_rate),
+                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    callback_settings = training if checkpoints else {**training, "checkpoint_dir": None,
+                                                      "tensorboard_dir": None}
+    fingerprint = settings_fingerprint({"model": model, "training": training, "epochs": epochs,
+                                        "dataset": settings["dataset"], "seed": settings["seed"]})
+    history = classifier.fit(
+        model_input["x_train"], model_input["y_train"],
+        validation_data=(model_input["x_val"], model_input["y_val"]),
+        epochs=epochs,
+        batch_size=training["batch_size"] * strategy.num_replicas_in_sync,
+        callbacks=build_callbacks("cnn", callback_settings, fingerprint=fingerprint),
+        verbose=fit_verbosity(training["verbose"]),
+    )
+    return classifier, history_as_dict(history)
+
+
+def train_classifier(model_input: dict[str, np.ndarray],
+                     params: dict[str, Any]) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Train the classifier ``cnn.model.architecture`` names.
+
+    Returns:
+        The trained model (best validation loss when early stopping is on) and its per-epoch
+        history of training and validation loss and accuracy.
+    """
+    settings = resolve_settings("cnn", params)
+    training = settings["training"]
+    logger.info("Training %s on %s for up to %d epochs", settings["model"]["architecture"],
+                settings["dataset"], training["epochs"])
+    return _fit(model_input, settings, model=settings["model"], epochs=training["epochs"],
+                learning_rate=training["learning_rate"])
+
+
+def grid_search(model_input: dict[str, np.ndarray], params: dict[str, Any]) -> pd.DataFrame:
+    """The course's grid search: train one model per learning rate x L2 penalty, each in its own
+    nested MLflow run, and report the best validation accuracy of each."""
+    settings = resolve_settings("cnn", params)
+    grid = settings["grid_search"]
+    rows = []
+    for learning_rate in grid["learning_rates"]:
+        for l2 in grid["l2_penalties"]:
+            name = f"lr={learning_rate} l2={l2}"
+            logger.info("Grid search: %s", name)
+            with nested_run(name, {"learning_rate": learning_rate, "l2": l2}):
+                _, history = _fit(model_input, settings, model={**settings["model"], "l2": l2},
+                                  epochs=grid["epochs"], learning_rate=learning_rate,
+                                  checkpoints=False)
+            rows.append({"learning_rate": learning_rate, "l2": l2,
+                         "val_accuracy": max(history.get("val_accuracy", [np.nan])),
+                         "val_loss": min(history.get("val_loss", [np.nan]))})
+    return pd.DataFrame(rows)
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+
+def evaluate_classifier(model: keras.Model, model_input: dict[str, np.ndarray]
+                        ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
+    """Score the model on the test set.
+
+    Returns:
+        MLflow metrics (``test_accuracy``, ``test_loss``, macro and per-class precision, recall
+        and F1), the per-class report as a table, and the test predictions.
+    """
+    x_test, y_test = model_input["x_test"], model_input["y_test"]
+    class_names = [str(name) for name in model_input["class_names"]]
+    probabilities = model.predict(x_test, batch_size=512, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    loss = float(keras.losses.sparse_categorical_crossentropy(y_test, probabilities).numpy().mean())
+    labels = list(range(len(class_names)))
+    report = classification_report(y_test, predicted, labels=labels, target_names=class_names,
+                                   output_dict=True, zero_division=0)
+    metrics = {"test_accuracy": float((predicted == y_test).mean()), "test_loss": loss}
+    for stat in ("precision", "recall", "f1-score"):
+        key = stat.replace("-score", "")
+        metrics[f"test_{key}_macro"] = report["macro avg"][stat]
+        for index, name in enumerate(class_names):
+            metrics[f"test_{key}_class_{index}"] = report[name][stat]
+    logger.info("Test accuracy %.4f, test loss %.4f", metrics["test_accuracy"], loss)
+    table = pd.DataFrame(report).T.reset_index(names="class")
+    predictions = {"y_true": y_test, "y_pred": predicted, "probabilities": probabilities}
+    mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
+    return mlflow_metrics, table, predictions
+
+
+def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
+    """Training against validation loss and accuracy by epoch."""
+    return plotting.learning_curves(history, title="cnn: learning curves")
+
+
+def plot_confusion_matrix(predictions: dict[str, np.ndarray],
+                          model_input: dict[str, np.ndarray]) -> Figure:
+    """Confusion matrix of the test predictions."""
+    class_names = [str(name) for name in model_input["class_names"]]
+    matrix = confusion_matrix(predictions["y_true"], predictions["y_pred"],
+                              labels=list(range(len(class_names))))
+    return plotting.confusion_matrix_figure(matrix, class_names)
+
+
+def plot_misclassified(predictions: dict[str, np.ndarray], model_input: dict[str, np.ndarray],
+                       params: dict[str, Any]) -> Figure:
+    """A grid of misclassified test images, captioned with true and predicted class."""
+    limit = resolve_settings("cnn", params)["evaluation"]["misclassified_to_show"]
+    wrong = np.flatnonzero(predictions["y_true"] != predictions["y_pred"])[:limit]
+    names = [str(name) for name in model_input["class_names"]]
+    titles = [f"true {names[predictions['y_true'][i]]}\npred {names[predictions['y_pred'][i]]}"
+              for i in wrong]
+    return plotting.image_grid(model_input["x_test"][wrong], titles,
+                               title=f"Misclassified test images (first {len(wrong)})")
+
+
+def plot_grid_search(results: pd.DataFrame) -> Figure:
+    """Heatmap of the best validation accuracy per learning rate x L2 penalty."""
+    table = results.pivot(index="learning_rate", columns="l2", values="val_accuracy")
+    return plotting.heatmap(table, title="Grid search: best validation accuracy")
+
+
+def package_model(model: keras.Model) -> keras.Model:
+    """Hand the trained model to the MLflow model dataset, which logs it with its signature."""
+    return model

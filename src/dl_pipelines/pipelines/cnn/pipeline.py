@@ -1,0 +1,61 @@
+"""The cnn app: ingestion -> preprocessing -> training -> evaluation, plus the grid search.
+
+Each node carries the namespace ``cnn.<stage>``, which groups it in Kedro-Viz and tells the
+parameter-validation hook which app it belongs to; dataset names are already ``cnn.``-prefixed.
+"""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline, node
+
+from dl_pipelines.pipelines.cnn import nodes
+
+
+def create_pipelines() -> dict[str, Pipeline]:
+    """The app pipeline ``cnn``, its four stages ``cnn_<stage>``, and ``cnn_grid_search``."""
+    ingestion = Pipeline([
+        node(nodes.ingest_images, ["raw_files", "params:cnn"], "cnn.raw_images",
+             name="ingest_images", namespace="cnn.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(nodes.split_images, ["cnn.raw_images", "params:cnn"], "cnn.model_input",
+             name="split_images", namespace="cnn.preprocessing"),
+    ])
+    training = Pipeline([
+        node(nodes.train_classifier, ["cnn.model_input", "params:cnn"],
+             ["cnn.model", "cnn.training_history"], name="train_classifier",
+             namespace="cnn.training"),
+    ])
+    evaluation = Pipeline([
+        node(nodes.evaluate_classifier, ["cnn.model", "cnn.model_input"],
+             ["cnn.test_metrics", "cnn.classification_report", "cnn.test_predictions"],
+             name="evaluate_classifier",
+             namespace="cnn.evaluation"),
+        node(nodes.plot_learning_curves, "cnn.training_history", "cnn.learning_curves_plot",
+             name="plot_learning_curves",
+             namespace="cnn.evaluation"),
+        node(nodes.plot_confusion_matrix, ["cnn.test_predictions", "cnn.model_input"],
+             "cnn.confusion_matrix_plot", name="plot_confusion_matrix",
+             namespace="cnn.evaluation"),
+        node(nodes.plot_misclassified, ["cnn.test_predictions", "cnn.model_input", "params:cnn"],
+             "cnn.misclassified_plot", name="plot_misclassified",
+             namespace="cnn.evaluation"),
+        node(nodes.package_model, "cnn.model", "cnn.mlflow_model", name="log_model",
+             namespace="cnn.evaluation"),
+    ])
+    grid_search = Pipeline([
+        node(nodes.grid_search, ["cnn.model_input", "params:cnn"], "cnn.grid_search_results",
+             name="grid_search",
+             namespace="cnn.grid_search"),
+        node(nodes.plot_grid_search, "cnn.grid_search_results", "cnn.grid_search_plot",
+             name="plot_grid_search",
+             namespace="cnn.grid_search"),
+    ])
+    return {
+        "cnn": ingestion + preprocessing + training + evaluation,
+        "cnn_ingestion": ingestion,
+        "cnn_preprocessing": preprocessing,
+        "cnn_training": training,
+        "cnn_evaluation": evaluation,
+        "cnn_grid_search": grid_search,
+    }

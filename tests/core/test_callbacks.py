@@ -1,0 +1,68 @@
+import keras
+import mlflow
+import numpy as np
+import pytest
+
+from dl_pipelines.core.callbacks import MlflowMetricsLogger, build_callbacks, settings_fingerprint
+
+
+def tiny_model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    return model
+
+
+DATA = (np.random.default_rng(0).normal(size=(32, 3)), np.zeros(32))
+
+
+def test_epoch_metrics_are_logged_with_train_and_val_names(mlflow_uri):
+    with mlflow.start_run() as run:
+        tiny_model().fit(*DATA, validation_split=0.25, epochs=3, verbose=0,
+                         callbacks=[MlflowMetricsLogger("app")])
+    client = mlflow.MlflowClient()
+    keys = set(client.get_run(run.info.run_id).data.metrics)
+    assert keys == {"app.train_loss", "app.train_mae", "app.val_loss", "app.val_mae"}
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, "app.val_mae")]
+    assert steps == [0, 1, 2]
+
+
+def test_logger_is_silent_without_an_active_run(mlflow_uri):
+    tiny_model().fit(*DATA, epochs=1, verbose=0, callbacks=[MlflowMetricsLogger("app")])
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_build_callbacks_by_settings(tmp_path):
+    training = {"early_stopping_patience": 2, "tensorboard_dir": str(tmp_path / "tb"),
+                "checkpoint_dir": str(tmp_path / "ckpt")}
+    kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
+    assert kinds == ["EarlyStopping", "TensorBoard", "BackupAndRestore", "MlflowMetricsLogger"]
+    off = {"early_stopping_patience": 0, "tensorboard_dir": None, "checkpoint_dir": None}
+    assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
+        "MlflowMetricsLogger"]
+
+
+class StopAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_training_resumes_where_it_stopped(tmp_path):
+    training = {"early_stopping_patience": 0, "tensorboard_dir": None,
+                "checkpoint_dir": str(tmp_path)}
+    with pytest.raises(KeyboardInterrupt):
+        tiny_model().fit(*DATA, epochs=5, verbose=0,
+                         callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
+    history = tiny_model().fit(*DATA, epochs=5, verbose=0,
+                               callbacks=build_callbacks("app", training, fingerprint="f"))
+    assert history.epoch == [3, 4]  # epochs 0-2 were restored, not trained again
+    assert not (tmp_path / "app" / "f").exists()  # the backup is gone once training completes
+
+
+def test_fingerprint_is_stable_and_sensitive():
+    assert settings_fingerprint({"a": 1, "b": 2}) == settings_fingerprint({"b": 2, "a": 1})
+    assert settings_fingerprint({"a": 1}) != settings_fingerprint({"a": 2})

@@ -1,0 +1,106 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from dl_pipelines.core.download import MIRROR_ENV, RawFiles, parse_sha256sums
+from dl_pipelines.core.errors import ChecksumMismatchError, DataUnavailableError
+from tests.conftest import write_sha256sums
+
+CONTENT = b"some raw bytes\n" * 1000
+SHA = hashlib.sha256(CONTENT).hexdigest()
+# The publisher is unreachable in tests: a closed port on loopback.
+OFFLINE = "http://127.0.0.1:9/toy/data.bin"
+
+
+def sources(sha256: str | None = SHA) -> dict:
+    return {"toy": {"homepage": "https://example.org/toy",
+                    "files": {"data.bin": {"url": OFFLINE, "sha256": sha256}}}}
+
+
+def no_leftovers(root: Path) -> bool:
+    return not any(root.rglob("*")) or all(p.is_dir() for p in root.rglob("*"))
+
+
+def test_download_from_mirror_checks_the_published_checksum(tmp_path, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(CONTENT)
+    monkeypatch.setenv(MIRROR_ENV, url)
+    paths = RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    assert paths["data.bin"].read_bytes() == CONTENT
+    assert sorted(p.name for p in (tmp_path / "raw" / "toy").iterdir()) == ["data.bin"]
+
+
+def test_cached_file_is_used_without_any_network(tmp_path, monkeypatch):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    cached = tmp_path / "raw" / "toy" / "data.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(CONTENT)
+    assert RawFiles(tmp_path / "raw", sources()).fetch("toy")["data.bin"] == cached
+
+
+def test_checksum_mismatch_keeps_no_file(tmp_path, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(CONTENT + b"corrupt")
+    monkeypatch.setenv(MIRROR_ENV, url)
+    with pytest.raises(ChecksumMismatchError, match=r"data.bin: SHA-256 [0-9a-f]+ does not match"):
+        RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    assert no_leftovers(tmp_path / "raw")
+
+
+def test_mirror_sha256sums_take_precedence(tmp_path, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(b"a re-packed copy")
+    write_sha256sums(folder / "toy")
+    monkeypatch.setenv(MIRROR_ENV, url)
+    path = RawFiles(tmp_path / "raw", sources()).fetch("toy")["data.bin"]
+    assert path.read_bytes() == b"a re-packed copy"
+
+
+def test_mirror_sha256sums_mismatch_is_refused(tmp_path, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(CONTENT)
+    (folder / "toy" / "SHA256SUMS").write_text(f"{'0' * 64}  data.bin\n")
+    monkeypatch.setenv(MIRROR_ENV, url)
+    with pytest.raises(ChecksumMismatchError, match="SHA256SUMS"):
+        RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    assert no_leftovers(tmp_path / "raw")
+
+
+def test_file_missing_on_mirror_says_where_to_get_and_put_it(tmp_path, http_mirror, monkeypatch):
+    url, _ = http_mirror
+    monkeypatch.setenv(MIRROR_ENV, url)
+    with pytest.raises(DataUnavailableError) as error:
+        RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    message = str(error.value)
+    assert "data.bin" in message and "https://example.org/toy" in message
+    assert str(tmp_path / "raw" / "toy" / "data.bin") in message and MIRROR_ENV in message
+    assert "\n" not in message
+    assert no_leftovers(tmp_path / "raw")
+
+
+def test_offline_without_mirror_fails_with_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    with pytest.raises(DataUnavailableError, match=r"Cannot download toy file data.bin from http://127.0.0.1:9"):
+        RawFiles(tmp_path / "raw", sources(), timeout=5).fetch("toy")
+
+
+def test_local_folder_mirror(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    (mirror / "toy" / "data.bin").write_bytes(CONTENT)
+    monkeypatch.setenv(MIRROR_ENV, str(mirror))
+    assert RawFiles(tmp_path / "raw", sources()).fetch("toy")["data.bin"].read_bytes() == CONTENT
+
+
+def test_unknown_dataset(tmp_path):
+    with pytest.raises(DataUnavailableError, match="No download source for dataset 'other'"):
+        RawFiles(tmp_path, sources()).fetch("other")
+
+
+def test_parse_sha256sums_reads_both_modes():
+    assert parse_sha256sums("ABC  a.gz\ndef *b.gz\n\n") == {"a.gz": "abc", "b.gz": "def"}

@@ -1,0 +1,135 @@
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from dl_pipelines.core.config import ConfigurationError
+from dl_pipelines.core.download import RawFiles
+from dl_pipelines.pipelines.cnn import nodes, validate_parameters
+from dl_pipelines.pipelines.cnn.models import ARCHITECTURES, build_classifier
+from tests.conftest import PROJECT_ROOT
+
+PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_cnn.yml").read_text())["cnn"]
+
+
+def params(**changes):
+    """The project's cnn parameters with ``section.key=value`` changes, quick and file-free."""
+    result = copy.deepcopy(PARAMS)
+    result["training"].update(epochs=2, checkpoint_dir=None, tensorboard_dir=None, verbose=0)
+    for dotted, value in changes.items():
+        *path, key = dotted.split("__")
+        target = result
+        for part in path:
+            target = target[part]
+        target[key] = value
+    return result
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return nodes.ingest_images(RawFiles("unused", {}), params())
+
+
+@pytest.fixture(scope="module")
+def model_input(digits):
+    return nodes.split_images(digits, params())
+
+
+def test_split_is_stratified_seeded_and_disjoint(digits, model_input):
+    sizes = {k: len(model_input[k]) for k in ("x_train", "x_val", "x_test")}
+    assert sum(sizes.values()) == 1797
+    assert sizes["x_test"] == pytest.approx(0.2 * 1797, abs=1)
+    assert sizes["x_val"] == pytest.approx(0.1 * 0.8 * 1797, abs=2)
+    for split in ("y_train", "y_val", "y_test"):
+        assert set(np.unique(model_input[split])) == set(range(10))
+    again = nodes.split_images(digits, params())
+    np.testing.assert_array_equal(again["x_test"], model_input["x_test"])
+    other = nodes.split_images(digits, params(seed=7))
+    assert not np.array_equal(other["y_test"], model_input["y_test"])
+
+
+def test_published_test_split_is_kept():
+    rng = np.random.default_rng(0)
+    images = {"x_train": rng.integers(0, 255, (100, 4, 4, 1), dtype=np.uint8),
+              "y_train": np.repeat(np.arange(10), 10).astype(np.uint8),
+              "x_test": rng.integers(0, 255, (7, 4, 4, 1), dtype=np.uint8),
+              "y_test": np.arange(7).astype(np.uint8),
+              "class_names": np.array(list("0123456789")), "dataset": np.array("mnist")}
+    split = nodes.split_images(images, params(dataset="mnist"))
+    np.testing.assert_array_equal(split["x_test"], images["x_test"])
+    assert len(split["x_train"]) + len(split["x_val"]) == 100
+
+
+def test_split_refuses_images_of_another_dataset(digits):
+    with pytest.raises(ConfigurationError, match="kedro run --pipeline=cnn_ingestion --params cnn.dataset=mnist"):
+        nodes.split_images(digits, params(dataset="mnist"))
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_architecture_takes_raw_uint8_images(architecture):
+    model = build_classifier((28, 28, 1), 10, {"architecture": architecture, "units": 16,
+                                               "filters": 4, "dropout": 0.5, "l2": 1e-4})
+    out = model.predict(np.full((2, 28, 28, 1), 255, dtype=np.uint8), verbose=0)
+    assert out.shape == (2, 10)
+    np.testing.assert_allclose(out.sum(axis=1), 1, rtol=1e-5)
+    assert model.inputs[0].dtype == "uint8"
+
+
+def test_course_architectures_have_the_course_layers():
+    strided = build_classifier((28, 28, 1), 10, {"architecture": "strided_cnn", "units": 128,
+                                                 "filters": 64, "l2": 0})
+    convs = [layer for layer in strided.layers if layer.name.startswith("conv2d")]
+    assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [(64, (5, 5), (2, 2))] * 2
+    dense = build_classifier((8, 8, 1), 10, {"architecture": "dense", "units": 128, "l2": 0})
+    assert [layer.units for layer in dense.layers if hasattr(layer, "units")] == [128, 128, 10]
+
+
+def test_training_learns_and_evaluation_reports_every_metric(model_input):
+    model, history = nodes.train_classifier(model_input, params(training__epochs=3))
+    assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
+    metrics, report, predictions = nodes.evaluate_classifier(model, model_input)
+    assert metrics["test_accuracy"]["value"] > 0.5  # far above chance (0.1) after 3 epochs
+    assert {"test_loss", "test_f1_macro", "test_precision_class_9", "test_recall_class_0"} <= set(metrics)
+    assert len(report) == 10 + 3  # classes + accuracy, macro avg, weighted avg
+    assert predictions["y_pred"].shape == model_input["y_test"].shape
+    fig = nodes.plot_misclassified(predictions, model_input, params())
+    assert fig.axes
+
+
+def test_zero_epochs_gives_an_untrained_model_and_empty_history(model_input):
+    model, history = nodes.train_classifier(model_input, params(training__epochs=0))
+    assert history == {} and model.count_params() > 0
+    assert nodes.plot_learning_curves(history) is not None
+
+
+def test_grid_search_returns_one_row_per_combination(model_input):
+    results = nodes.grid_search(model_input, params(grid_search__learning_rates=[0.001, 0.01],
+                                                    grid_search__l2_penalties=[0.0],
+                                                    grid_search__epochs=1))
+    assert results[["learning_rate", "l2"]].values.tolist() == [[0.001, 0.0], [0.01, 0.0]]
+    assert results["val_accuracy"].between(0, 1).all()
+    assert nodes.plot_grid_search(results).axes
+
+
+@pytest.mark.parametrize("change, culprit", [
+    ({"dataset": "imagenet"}, "cnn.dataset='imagenet'"),
+    ({"training__epochs": -1}, "cnn.training.epochs=-1"),
+    ({"training__batch_size": 0}, "cnn.training.batch_size=0"),
+    ({"training__learning_rate": -0.1}, "cnn.training.learning_rate=-0.1"),
+    ({"training__optimizer": "adamw2"}, "cnn.training.optimizer='adamw2'"),
+    ({"training__strategy": "tpu"}, "cnn.training.strategy='tpu'"),
+    ({"model__architecture": "resnet"}, "cnn.model.architecture='resnet'"),
+    ({"model__dropout": 1.0}, "cnn.model.dropout=1.0"),
+    ({"split__validation_fraction": 0}, "cnn.split.validation_fraction=0"),
+    ({"grid_search__learning_rates": []}, "cnn.grid_search.learning_rates is empty"),
+])
+def test_bad_parameters_are_named_in_one_line(change, culprit):
+    with pytest.raises(ConfigurationError) as error:
+        validate_parameters(params(**change))
+    assert culprit in str(error.value) and "\n" not in str(error.value)
+
+
+def test_documented_parameters_are_valid():
+    for dataset in PARAMS["presets"]:
+        validate_parameters({**PARAMS, "dataset": dataset})

@@ -1,0 +1,149 @@
+"""The cnn app end to end through a KedroSession, on digits, into a temporary MLflow store."""
+
+import subprocess
+import sys
+
+import mlflow
+import numpy as np
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from dl_pipelines.core.errors import ChecksumMismatchError, ConfigurationError
+from dl_pipelines.pipeline_registry import register_pipelines
+
+QUICK = {"training": {"epochs": 2, "verbose": 0}, "grid_search": {"epochs": 1}}
+STAGES = ["cnn_ingestion", "cnn_preprocessing", "cnn_training", "cnn_evaluation"]
+
+
+def run(project, pipeline, **params):
+    bootstrap_project(project)
+    runtime = {"cnn": {**QUICK, **params}}
+    try:
+        with KedroSession.create(project_path=project, runtime_params=runtime) as session:
+            session.run(pipeline_names=[pipeline])
+    finally:
+        # kedro-mlflow finishes its run but, when several sessions share one process (only in
+        # tests: `kedro run` is a process of its own), it stays on MLflow's active-run stack.
+        while mlflow.active_run():
+            mlflow.end_run()
+
+
+def only_run(pipeline):
+    """The one top-level MLflow run of ``kedro run --pipelines=<pipeline>``, and all runs."""
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    top = runs[runs["tags.mlflow.runName"] == pipeline]
+    assert len(top) == 1
+    return top.iloc[0], runs
+
+
+def test_registry_names_every_app_and_stage():
+    pipelines = register_pipelines()
+    assert {"__default__", "cnn", "cnn_grid_search", *STAGES} <= set(pipelines)
+    assert set(pipelines["cnn"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
+    assert set(pipelines["cnn"].nodes) <= set(pipelines["__default__"].nodes)
+
+
+@pytest.mark.slow
+def test_cnn_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
+    run(project, "cnn")
+    run_row, _ = only_run("cnn")
+    assert run_row["status"] == "FINISHED"
+    metrics = {k.removeprefix("metrics."): v for k, v in run_row.items() if k.startswith("metrics.")}
+    assert 0.5 < metrics["cnn.test_accuracy"] <= 1  # two epochs: far above chance, not yet 0.98
+    assert {"cnn.test_loss", "cnn.test_f1_macro", "cnn.test_precision_class_0",
+            "cnn.test_recall_class_9", "cnn.train_loss", "cnn.val_accuracy"} <= set(metrics)
+    assert run_row["params.cnn.dataset"] == "digits"
+    assert run_row["params.cnn.training.epochs"] == "2"
+
+    client = mlflow.MlflowClient()
+    history = client.get_metric_history(run_row.run_id, "cnn.val_accuracy")
+    assert [m.step for m in history] == [0, 1]
+    artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "cnn")}
+    assert {"cnn/learning_curves.png", "cnn/confusion_matrix.png", "cnn/misclassified.png",
+            "cnn/classification_report.csv"} <= artifacts
+
+    model_input = np.load(project / "data/05_model_input/cnn/model_input.npz")
+    raw_images = model_input["x_test"][:16]
+    assert raw_images.dtype == np.uint8
+    uri = f"runs:/{run_row.run_id}/cnn_classifier"
+    served = mlflow.pyfunc.load_model(uri)
+    assert served.metadata.get_input_schema().inputs[0].shape == (-1, 8, 8, 1)
+    classes = np.asarray(served.predict(raw_images)).argmax(axis=1)
+    assert classes.shape == (16,) and (classes == model_input["y_test"][:16]).mean() > 0.5
+    keras_model = mlflow.keras.load_model(uri)
+    np.testing.assert_allclose(keras_model.predict(raw_images, verbose=0),
+                               np.asarray(served.predict(raw_images)), rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_each_stage_runs_alone_once_its_inputs_exist(project):
+    for stage in STAGES:
+        run(project, stage)
+    assert (project / "data/08_reporting/cnn/confusion_matrix.png").is_file()
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    assert len(runs) == 4 and (runs["status"] == "FINISHED").all()
+
+
+def test_a_stage_without_its_inputs_names_the_missing_file(project):
+    with pytest.raises(Exception, match="model_input.npz does not exist yet"):
+        run(project, "cnn_training")
+
+
+@pytest.mark.slow
+def test_grid_search_logs_one_nested_run_per_combination_and_a_heatmap(project):
+    run(project, "cnn_ingestion")
+    run(project, "cnn_preprocessing")
+    run(project, "cnn_grid_search", grid_search={"epochs": 1, "learning_rates": [0.001, 0.01],
+                                                 "l2_penalties": [0.0, 0.001]})
+    parent, runs = only_run("cnn_grid_search")
+    children = runs[runs["tags.mlflow.parentRunId"] == parent.run_id]
+    assert len(children) == 4
+    assert set(children["tags.mlflow.runName"]) == {
+        "lr=0.001 l2=0.0", "lr=0.001 l2=0.001", "lr=0.01 l2=0.0", "lr=0.01 l2=0.001"}
+    assert children["metrics.cnn.val_accuracy"].notna().all()
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(parent.run_id, "cnn")}
+    assert "cnn/grid_search_heatmap.png" in artifacts
+
+
+@pytest.mark.parametrize("params", [
+    {"dataset": "imagenet"},
+    {"training": {"epochs": -3}},
+])
+def test_bad_parameters_stop_before_any_node_runs(project, params):
+    with pytest.raises(ConfigurationError):
+        run(project, "cnn", **params)
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_checksum_mismatch_on_the_mirror_stops_before_training(project, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "mnist").mkdir()
+    for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]:
+        (folder / "mnist" / name).write_bytes(b"not the real file")
+    monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", url)
+    with pytest.raises(ChecksumMismatchError, match="train-images-idx3-ubyte.gz: SHA-256"):
+        run(project, "cnn", dataset="mnist")
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+
+
+@pytest.mark.slow
+def test_real_mnist_ingestion_through_a_local_mirror(project, mnist_mirror, monkeypatch):
+    monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", mnist_mirror)
+    run(project, "cnn_ingestion", dataset="mnist")
+    images = np.load(project / "data/02_intermediate/cnn/images.npz")
+    assert images["x_train"].shape == (60000, 28, 28, 1) and images["x_test"].shape == (10000, 28, 28, 1)
+    assert sorted(p.name for p in (project / "data/01_raw/mnist").iterdir()) == [
+        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+
+
+def test_kedro_run_reports_a_user_mistake_in_one_line(project):
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=cnn", "--params", "cnn.training.epochs=-1"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "Error: Parameter cnn.training.epochs=-1 is invalid; expected a whole number >= 0." in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -60,8 +60,9 @@ def test_digits_are_uint8_images_without_a_test_split(tmp_path):
 
 
 def test_real_mnist_through_a_local_mirror(tmp_path, mnist_mirror, monkeypatch):
-    from dl_pipelines.core.download import RawFiles as Store
     import yaml
+
+    from dl_pipelines.core.download import RawFiles as Store
     from tests.conftest import PROJECT_ROOT
 
     sources = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_raw.yml").read_text())

@@ -62,7 +62,8 @@ def test_published_test_split_is_kept():
 
 
 def test_split_refuses_images_of_another_dataset(digits):
-    with pytest.raises(ConfigurationError, match="kedro run --pipeline=cnn_ingestion --params cnn.dataset=mnist"):
+    fix = "kedro run --pipeline=cnn_ingestion --params cnn.dataset=mnist"
+    with pytest.raises(ConfigurationError, match=fix):
         nodes.split_images(digits, params(dataset="mnist"))
 
 

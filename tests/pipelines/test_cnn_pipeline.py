@@ -1,5 +1,6 @@
 """The cnn app end to end through a KedroSession, on digits, into a temporary MLflow store."""
 
+import json
 import subprocess
 import sys
 
@@ -145,5 +146,35 @@ def test_kedro_run_reports_a_user_mistake_in_one_line(project):
         [sys.executable, "-m", "kedro", "run", "--pipelines=cnn", "--params", "cnn.training.epochs=-1"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    assert "Error: Parameter cnn.training.epochs=-1 is invalid; expected a whole number >= 0." in result.stderr
+    expected = "Error: Parameter cnn.training.epochs=-1 is invalid; expected a whole number >= 0."
+    assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.slow
+def test_notebook_runs_headless_on_the_pipeline_outputs(project):
+    import nbformat
+    from nbclient import NotebookClient
+
+    run(project, "cnn", training={"epochs": 1, "verbose": 0})
+    notebook = nbformat.read(project / "notebooks" / "cnn.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(project / "notebooks")}}).execute()
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if out.output_type == "error"]
+    images = [out for out in outputs if "image/png" in out.get("data", {})]
+    assert len(images) >= 4  # learning curves, confusion matrix, misclassified, predictions
+    assert any("test accuracy" in out.get("text", "") for out in outputs)
+
+
+def test_stages_show_in_kedro_registry_and_kedro_viz(project):
+    kedro = [sys.executable, "-m", "kedro"]
+    listed = subprocess.run([*kedro, "registry", "list"], cwd=project, capture_output=True,
+                            text=True, timeout=300, check=True).stdout
+    assert all(f"- {name}" in listed for name in ["cnn", "cnn_grid_search", *STAGES])
+    subprocess.run([*kedro, "viz", "build"], cwd=project, capture_output=True, timeout=300,
+                   check=True)
+    main = json.loads((project / "build" / "api" / "main").read_text())
+    assert {"cnn", *STAGES} <= {pipeline["id"] for pipeline in main["pipelines"]}
+    groups = {node["name"] for node in main["nodes"] if node["type"] == "modularPipeline"}
+    assert {"cnn.ingestion", "cnn.preprocessing", "cnn.training", "cnn.evaluation"} <= groups

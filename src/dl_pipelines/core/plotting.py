@@ -16,7 +16,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], title: str = "Learni
     axes = fig.subplots(1, max(len(names), 1), squeeze=False)[0]
     if not names:  # zero epochs trained (e.g. a run that measures the pipeline's fixed cost)
         axes[0].text(0.5, 0.5, "no epochs trained", ha="center", va="center")
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=False):  # one spare axis when nothing was trained
         epochs = np.arange(1, len(history[name]) + 1)
         ax.plot(epochs, history[name], label=f"training {name}")
         if f"val_{name}" in history:

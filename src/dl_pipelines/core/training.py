@@ -1,15 +1,23 @@
-"""Pieces of a Keras training run that every app shares."""
+"""Training that every app shares: one ``fit()`` with the standard callbacks, under the chosen
+distribution strategy, and the checks of the common ``<app>.training`` parameters.
+
+Every app's ``training`` parameters hold at least: ``epochs``, ``batch_size``, ``strategy``,
+``verbose``, ``early_stopping_patience``, ``checkpoint_dir`` and ``tensorboard_dir``.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import keras
 import mlflow
 
-from dl_pipelines.core.config import require_choice
+from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
+from dl_pipelines.core.config import require_choice, require_positive_int, require_positive_number
+from dl_pipelines.core.seeding import set_seed
+from dl_pipelines.core.strategy import STRATEGIES, get_strategy
 
 OPTIMIZERS = {
     "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr),
@@ -26,9 +34,66 @@ def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimize
     return OPTIMIZERS[name](learning_rate)
 
 
-def history_as_dict(history: keras.callbacks.History) -> dict[str, list[float]]:
-    """The per-epoch values of a ``fit()`` as plain floats, ready for JSON."""
-    return {name: [float(value) for value in values] for name, values in history.history.items()}
+def validate_training(app: str, training: Mapping[str, Any]) -> None:
+    """Check the common ``<app>.training`` parameters; one line naming the first bad one."""
+    require_positive_int(f"{app}.training.epochs", training["epochs"], allow_zero=True)
+    require_positive_int(f"{app}.training.batch_size", training["batch_size"])
+    require_choice(f"{app}.training.strategy", training["strategy"], STRATEGIES)
+    require_positive_int(f"{app}.training.early_stopping_patience",
+                         training["early_stopping_patience"], allow_zero=True)
+    if "learning_rate" in training:
+        require_positive_number(f"{app}.training.learning_rate", training["learning_rate"])
+    if "optimizer" in training:
+        require_choice(f"{app}.training.optimizer", training["optimizer"], OPTIMIZERS)
+
+
+def train_model(
+    build: Callable[[], keras.Model],
+    train: tuple[Any, Any],
+    validation: tuple[Any, Any] | None,
+    *,
+    app: str,
+    seed: int,
+    training: Mapping[str, Any],
+    epochs: int | None = None,
+    checkpoints: bool = True,
+    monitor: str = "val_loss",
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Seed, build the compiled model under the strategy's scope, and ``fit()`` it.
+
+    Args:
+        build: Returns a compiled Keras model; called inside the strategy's scope.
+        train: ``(x, y)`` for training (``y`` may be None for models that need no target).
+        validation: ``(x, y)`` for validation, or None.
+        app: The app name (MLflow metric prefix, log sub-folders).
+        seed: Seeds Python, NumPy and TensorFlow before the model is built.
+        training: The app's training settings (see the module docstring).
+        epochs: Overrides ``training["epochs"]`` (the grid search trains shorter).
+        checkpoints: Back up each epoch so an interrupted run resumes; write TensorBoard logs.
+        monitor: The metric early stopping watches.
+
+    Returns:
+        The trained model and its per-epoch history as plain floats.
+    """
+    epochs = training["epochs"] if epochs is None else epochs
+    set_seed(seed)
+    strategy = get_strategy(training["strategy"])
+    with strategy.scope():
+        model = build()
+    callback_settings = dict(training)
+    if not checkpoints:
+        callback_settings.update(checkpoint_dir=None, tensorboard_dir=None)
+    fingerprint = settings_fingerprint({"app": app, "seed": seed, "epochs": epochs,
+                                        "training": training, "model": model.get_config()})
+    history = model.fit(
+        *train,
+        validation_data=validation,
+        epochs=epochs,
+        batch_size=training["batch_size"] * strategy.num_replicas_in_sync,
+        callbacks=build_callbacks(app, callback_settings, fingerprint=fingerprint, monitor=monitor),
+        verbose=fit_verbosity(training["verbose"]),
+    )
+    return model, {name: [float(v) for v in values] for name, values in history.history.items()}
 
 
 @contextlib.contextmanager

@@ -12,8 +12,7 @@ from dl_pipelines.core.config import (
     require_positive_number,
     resolve_settings,
 )
-from dl_pipelines.core.strategy import STRATEGIES
-from dl_pipelines.core.training import OPTIMIZERS
+from dl_pipelines.core.training import validate_training
 from dl_pipelines.pipelines.cnn.models import ARCHITECTURES
 from dl_pipelines.pipelines.cnn.pipeline import create_pipelines
 
@@ -35,18 +34,13 @@ def validate_parameters(params: dict[str, Any]) -> None:
     if not 0 <= model["dropout"] < 1:
         raise ConfigurationError(f"Parameter cnn.model.dropout={model['dropout']!r} is invalid; "
                                  "expected a fraction in [0, 1).")
-    require_positive_int("cnn.training.epochs", training["epochs"], allow_zero=True)
-    require_positive_int("cnn.training.batch_size", training["batch_size"])
-    require_positive_number("cnn.training.learning_rate", training["learning_rate"])
-    require_choice("cnn.training.optimizer", training["optimizer"], OPTIMIZERS)
-    require_choice("cnn.training.strategy", training["strategy"], STRATEGIES)
-    require_positive_int("cnn.training.early_stopping_patience",
-                         training["early_stopping_patience"], allow_zero=True)
+    validate_training("cnn", training)
     require_positive_int("cnn.grid_search.epochs", grid["epochs"])
     for name in ("learning_rates", "l2_penalties"):
         values = grid[name]
         if not values:
-            raise ConfigurationError(f"Parameter cnn.grid_search.{name} is empty; expected a list of numbers.")
+            raise ConfigurationError(
+                f"Parameter cnn.grid_search.{name} is empty; expected a list of numbers.")
         for value in values:
             require_positive_number(f"cnn.grid_search.{name}", value, allow_zero=name == "l2_penalties")
     require_positive_int("cnn.evaluation.misclassified_to_show",

@@ -14,13 +14,10 @@ from sklearn.metrics import classification_report, confusion_matrix
 from sklearn.model_selection import train_test_split
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
 from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.images import load_image_dataset
-from dl_pipelines.core.seeding import set_seed
-from dl_pipelines.core.strategy import get_strategy
-from dl_pipelines.core.training import history_as_dict, make_optimizer, nested_run
+from dl_pipelines.core.training import make_optimizer, nested_run, train_model
 from dl_pipelines.pipelines.cnn.models import build_classifier
 
 logger = logging.getLogger(__name__)
@@ -81,27 +78,19 @@ def split_images(images: dict[str, np.ndarray], params: dict[str, Any]) -> dict[
 def _fit(model_input: dict[str, np.ndarray], settings: dict[str, Any], *, model: dict[str, Any],
          epochs: int, learning_rate: float, checkpoints: bool = True) -> tuple[keras.Model, dict]:
     """Build, compile and fit one classifier; shared by training and the grid search."""
-    training = settings["training"]
-    set_seed(settings["seed"])
-    strategy = get_strategy(training["strategy"])
-    with strategy.scope():
+    optimizer = settings["training"]["optimizer"]
+
+    def build() -> keras.Model:
         classifier = build_classifier(model_input["x_train"].shape[1:],
                                       len(model_input["class_names"]), model)
-        classifier.compile(optimizer=make_optimizer(training["optimizer"], learning_rate),
+        classifier.compile(optimizer=make_optimizer(optimizer, learning_rate),
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    callback_settings = training if checkpoints else {**training, "checkpoint_dir": None,
-                                                      "tensorboard_dir": None}
-    fingerprint = settings_fingerprint({"model": model, "training": training, "epochs": epochs,
-                                        "dataset": settings["dataset"], "seed": settings["seed"]})
-    history = classifier.fit(
-        model_input["x_train"], model_input["y_train"],
-        validation_data=(model_input["x_val"], model_input["y_val"]),
-        epochs=epochs,
-        batch_size=training["batch_size"] * strategy.num_replicas_in_sync,
-        callbacks=build_callbacks("cnn", callback_settings, fingerprint=fingerprint),
-        verbose=fit_verbosity(training["verbose"]),
-    )
-    return classifier, history_as_dict(history)
+        return classifier
+
+    return train_model(build, (model_input["x_train"], model_input["y_train"]),
+                       (model_input["x_val"], model_input["y_val"]), app="cnn",
+                       seed=settings["seed"], training=settings["training"], epochs=epochs,
+                       checkpoints=checkpoints)
 
 
 def train_classifier(model_input: dict[str, np.ndarray],

@@ -6,6 +6,7 @@ import yaml
 
 from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.images import ingest_images, split_images
 from dl_pipelines.pipelines.cnn import nodes, validate_parameters
 from dl_pipelines.pipelines.cnn.models import ARCHITECTURES, build_classifier
 from tests.conftest import PROJECT_ROOT
@@ -28,12 +29,12 @@ def params(**changes):
 
 @pytest.fixture(scope="module")
 def digits():
-    return nodes.ingest_images(RawFiles("unused", {}), params())
+    return ingest_images(RawFiles("unused", {}), params())
 
 
 @pytest.fixture(scope="module")
 def model_input(digits):
-    return nodes.split_images(digits, params())
+    return split_images(digits, params(), app="cnn")
 
 
 def test_split_is_stratified_seeded_and_disjoint(digits, model_input):
@@ -43,9 +44,9 @@ def test_split_is_stratified_seeded_and_disjoint(digits, model_input):
     assert sizes["x_val"] == pytest.approx(0.1 * 0.8 * 1797, abs=2)
     for split in ("y_train", "y_val", "y_test"):
         assert set(np.unique(model_input[split])) == set(range(10))
-    again = nodes.split_images(digits, params())
+    again = split_images(digits, params(), app="cnn")
     np.testing.assert_array_equal(again["x_test"], model_input["x_test"])
-    other = nodes.split_images(digits, params(seed=7))
+    other = split_images(digits, params(seed=7), app="cnn")
     assert not np.array_equal(other["y_test"], model_input["y_test"])
 
 
@@ -56,7 +57,7 @@ def test_published_test_split_is_kept():
               "x_test": rng.integers(0, 255, (7, 4, 4, 1), dtype=np.uint8),
               "y_test": np.arange(7).astype(np.uint8),
               "class_names": np.array(list("0123456789")), "dataset": np.array("mnist")}
-    split = nodes.split_images(images, params(dataset="mnist"))
+    split = split_images(images, params(dataset="mnist"), app="cnn")
     np.testing.assert_array_equal(split["x_test"], images["x_test"])
     assert len(split["x_train"]) + len(split["x_val"]) == 100
 
@@ -64,7 +65,7 @@ def test_published_test_split_is_kept():
 def test_split_refuses_images_of_another_dataset(digits):
     fix = "kedro run --pipeline=cnn_ingestion --params cnn.dataset=mnist"
     with pytest.raises(ConfigurationError, match=fix):
-        nodes.split_images(digits, params(dataset="mnist"))
+        split_images(digits, params(dataset="mnist"), app="cnn")
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)

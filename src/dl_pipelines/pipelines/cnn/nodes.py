@@ -1,5 +1,6 @@
-"""Nodes of the cnn app, stage by stage. Pure functions: arrays, models and dicts in and out;
-the catalog does the I/O and kedro-mlflow owns the MLflow run."""
+"""Nodes of the cnn app's training and evaluation. Pure functions: arrays, models and dicts in and
+out; the catalog does the I/O and kedro-mlflow owns the MLflow run. Ingestion and preprocessing
+are the image nodes every image app shares (``dl_pipelines.core.images``)."""
 
 from __future__ import annotations
 
@@ -11,65 +12,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
-from sklearn.model_selection import train_test_split
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
-from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.images import load_image_dataset
+from dl_pipelines.core.config import resolve_settings
 from dl_pipelines.core.training import make_optimizer, nested_run, train_model
 from dl_pipelines.pipelines.cnn.models import build_classifier
 
 logger = logging.getLogger(__name__)
-
-
-# --- ingestion ---------------------------------------------------------------------------------
-
-
-def ingest_images(raw_files: RawFiles, params: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Load the dataset ``cnn.dataset`` names (downloading it the first time).
-
-    Returns:
-        uint8 images (N, H, W, C) and labels of the published train and test splits, the class
-        names, and the dataset name (so later stages can check what they were given).
-    """
-    name = params["dataset"]
-    images = load_image_dataset(name, raw_files)
-    logger.info("%s: %d training and %d test images of shape %s", name, len(images["x_train"]),
-                len(images["x_test"]), images["x_train"].shape[1:])
-    return {**images, "dataset": np.array(name)}
-
-
-# --- preprocessing -----------------------------------------------------------------------------
-
-
-def split_images(images: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Split into train / validation / test, stratified and seeded.
-
-    The published test split is kept as the test set; a dataset without one (digits) gives
-    ``split.test_fraction`` of its images to the test set. The validation set is
-    ``split.validation_fraction`` of what remains for training.
-    """
-    settings = resolve_settings("cnn", params)
-    ingested = str(images["dataset"])
-    if ingested != settings["dataset"]:
-        raise ConfigurationError(
-            f"The ingested images are {ingested!r} but cnn.dataset is {settings['dataset']!r}: run "
-            f"the ingestion stage first (kedro run --pipeline=cnn_ingestion --params cnn.dataset="
-            f"{settings['dataset']})."
-        )
-    seed, split = settings["seed"], settings["split"]
-    x, y = images["x_train"], images["y_train"]
-    x_test, y_test = images["x_test"], images["y_test"]
-    if len(x_test) == 0:
-        x, x_test, y, y_test = train_test_split(
-            x, y, test_size=split["test_fraction"], stratify=y, random_state=seed)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=split["validation_fraction"], stratify=y, random_state=seed)
-    logger.info("Split: %d train, %d validation, %d test", len(x_train), len(x_val), len(x_test))
-    return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
-            "x_test": x_test, "y_test": y_test, "class_names": images["class_names"],
-            "dataset": images["dataset"]}
 
 
 # --- training ----------------------------------------------------------------------------------

@@ -6,19 +6,22 @@ parameter-validation hook which app it belongs to; dataset names are already ``c
 
 from __future__ import annotations
 
+from functools import partial
+
 from kedro.pipeline import Pipeline, node
 
+from dl_pipelines.core import images
 from dl_pipelines.pipelines.cnn import nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``cnn``, its four stages ``cnn_<stage>``, and ``cnn_grid_search``."""
     ingestion = Pipeline([
-        node(nodes.ingest_images, ["raw_files", "params:cnn"], "cnn.raw_images",
+        node(images.ingest_images, ["raw_files", "params:cnn"], "cnn.raw_images",
              name="ingest_images", namespace="cnn.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(nodes.split_images, ["cnn.raw_images", "params:cnn"], "cnn.model_input",
+        node(partial(images.split_images, app="cnn"), ["cnn.raw_images", "params:cnn"], "cnn.model_input",
              name="split_images", namespace="cnn.preprocessing"),
     ])
     training = Pipeline([

@@ -83,6 +83,10 @@ def test_course_architectures_have_the_course_layers():
                                                  "filters": 64, "l2": 0})
     convs = [layer for layer in strided.layers if layer.name.startswith("conv2d")]
     assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [(64, (5, 5), (2, 2))] * 2
+    deep = build_classifier((28, 28, 1), 10, {"architecture": "pooled_cnn", "filters": 32,
+                                              "convs_per_block": 2, "batch_norm": True})
+    assert [c.filters for c in deep.layers if c.name.startswith("conv2d")] == [32, 32, 64, 64]
+    assert sum(layer.name.startswith("batch_normalization") for layer in deep.layers) == 4
     dense = build_classifier((8, 8, 1), 10, {"architecture": "dense", "units": 128, "l2": 0})
     assert [layer.units for layer in dense.layers if hasattr(layer, "units")] == [128, 128, 10]
 
@@ -123,6 +127,8 @@ def test_grid_search_returns_one_row_per_combination(model_input):
     ({"training__strategy": "tpu"}, "cnn.training.strategy='tpu'"),
     ({"model__architecture": "resnet"}, "cnn.model.architecture='resnet'"),
     ({"model__dropout": 1.0}, "cnn.model.dropout=1.0"),
+    ({"model__convs_per_block": 0}, "cnn.model.convs_per_block=0"),
+    ({"model__batch_norm": "yes"}, "cnn.model.batch_norm='yes'"),
     ({"split__validation_fraction": 0}, "cnn.split.validation_fraction=0"),
     ({"grid_search__learning_rates": []}, "cnn.grid_search.learning_rates is empty"),
 ])

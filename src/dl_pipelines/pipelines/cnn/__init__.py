@@ -30,6 +30,10 @@ def validate_parameters(params: dict[str, Any]) -> None:
     require_choice("cnn.model.architecture", model["architecture"], ARCHITECTURES)
     require_positive_int("cnn.model.units", model["units"])
     require_positive_int("cnn.model.filters", model["filters"])
+    require_positive_int("cnn.model.convs_per_block", model["convs_per_block"])
+    if not isinstance(model["batch_norm"], bool):
+        raise ConfigurationError(f"Parameter cnn.model.batch_norm={model['batch_norm']!r} is invalid; "
+                                 "expected true or false.")
     require_positive_number("cnn.model.l2", model["l2"], allow_zero=True)
     if not 0 <= model["dropout"] < 1:
         raise ConfigurationError(f"Parameter cnn.model.dropout={model['dropout']!r} is invalid; "

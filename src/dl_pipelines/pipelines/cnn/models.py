@@ -43,14 +43,23 @@ def strided_cnn(input_shape, num_classes, units=128, l2=0.0, filters=64, **_: An
     return keras.Model(raw, _head(x, num_classes, units, l2), name="strided_cnn")
 
 
-def pooled_cnn(input_shape, num_classes, l2=0.0, filters=32, dropout=0.5, **_: Any) -> keras.Model:
+def pooled_cnn(input_shape, num_classes, l2=0.0, filters=32, dropout=0.5, convs_per_block=1,
+               batch_norm=False, **_: Any) -> keras.Model:
     """A CNN with max-pooling and dropout (the Keras MNIST convnet): two blocks of 3x3
-    convolution + 2x2 max-pooling, with ``filters`` and ``2 * filters`` channels."""
+    convolutions + 2x2 max-pooling, with ``filters`` and ``2 * filters`` channels.
+
+    ``convs_per_block=2`` and ``batch_norm=True`` give the deeper VGG-style variant the MNIST
+    preset uses to pass 99.2% test accuracy.
+    """
     raw, x = _inputs(input_shape)
     regularizer = keras.regularizers.L2(l2) if l2 else None
     for width in (filters, 2 * filters):
-        x = layers.Conv2D(width, 3, padding="same", activation="relu",
-                          kernel_regularizer=regularizer)(x)
+        for _conv in range(convs_per_block):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm,
+                              kernel_regularizer=regularizer)(x)
+            if batch_norm:
+                x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)

@@ -1,5 +1,3 @@
-import copy
-
 import numpy as np
 import pytest
 import yaml
@@ -10,21 +8,13 @@ from dl_pipelines.core.images import ingest_images, split_images
 from dl_pipelines.pipelines.cnn import nodes, validate_parameters
 from dl_pipelines.pipelines.cnn.models import ARCHITECTURES, build_classifier
 from tests.conftest import PROJECT_ROOT
+from tests.helpers import app_params
 
 PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_cnn.yml").read_text())["cnn"]
 
 
 def params(**changes):
-    """The project's cnn parameters with ``section.key=value`` changes, quick and file-free."""
-    result = copy.deepcopy(PARAMS)
-    result["training"].update(epochs=2, checkpoint_dir=None, tensorboard_dir=None, verbose=0)
-    for dotted, value in changes.items():
-        *path, key = dotted.split("__")
-        target = result
-        for part in path:
-            target = target[part]
-        target[key] = value
-    return result
+    return app_params("cnn", **changes)
 
 
 @pytest.fixture(scope="module")

@@ -7,35 +7,17 @@ import sys
 import mlflow
 import numpy as np
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 
 from dl_pipelines.core.errors import ChecksumMismatchError, ConfigurationError
 from dl_pipelines.pipeline_registry import register_pipelines
+from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}, "grid_search": {"epochs": 1}}
 STAGES = ["cnn_ingestion", "cnn_preprocessing", "cnn_training", "cnn_evaluation"]
 
 
 def run(project, pipeline, **params):
-    bootstrap_project(project)
-    runtime = {"cnn": {**QUICK, **params}}
-    try:
-        with KedroSession.create(project_path=project, runtime_params=runtime) as session:
-            session.run(pipeline_names=[pipeline])
-    finally:
-        # kedro-mlflow finishes its run but, when several sessions share one process (only in
-        # tests: `kedro run` is a process of its own), it stays on MLflow's active-run stack.
-        while mlflow.active_run():
-            mlflow.end_run()
-
-
-def only_run(pipeline):
-    """The one top-level MLflow run of ``kedro run --pipelines=<pipeline>``, and all runs."""
-    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
-    top = runs[runs["tags.mlflow.runName"] == pipeline]
-    assert len(top) == 1
-    return top.iloc[0], runs
+    run_pipeline(project, pipeline, {"cnn": {**QUICK, **params}})
 
 
 def test_registry_names_every_app_and_stage():
@@ -48,9 +30,8 @@ def test_registry_names_every_app_and_stage():
 @pytest.mark.slow
 def test_cnn_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     run(project, "cnn")
-    run_row, _ = only_run("cnn")
+    run_row, metrics = top_run("cnn")
     assert run_row["status"] == "FINISHED"
-    metrics = {k.removeprefix("metrics."): v for k, v in run_row.items() if k.startswith("metrics.")}
     assert 0.5 < metrics["cnn.test_accuracy"] <= 1  # two epochs: far above chance, not yet 0.98
     assert {"cnn.test_loss", "cnn.test_f1_macro", "cnn.test_precision_class_0",
             "cnn.test_recall_class_9", "cnn.train_loss", "cnn.val_accuracy"} <= set(metrics)
@@ -97,7 +78,8 @@ def test_grid_search_logs_one_nested_run_per_combination_and_a_heatmap(project):
     run(project, "cnn_preprocessing")
     run(project, "cnn_grid_search", grid_search={"epochs": 1, "learning_rates": [0.001, 0.01],
                                                  "l2_penalties": [0.0, 0.001]})
-    parent, runs = only_run("cnn_grid_search")
+    parent, _ = top_run("cnn_grid_search")
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
     children = runs[runs["tags.mlflow.parentRunId"] == parent.run_id]
     assert len(children) == 4
     assert set(children["tags.mlflow.runName"]) == {
@@ -153,17 +135,9 @@ def test_kedro_run_reports_a_user_mistake_in_one_line(project):
 
 @pytest.mark.slow
 def test_notebook_runs_headless_on_the_pipeline_outputs(project):
-    import nbformat
-    from nbclient import NotebookClient
-
     run(project, "cnn", training={"epochs": 1, "verbose": 0})
-    notebook = nbformat.read(project / "notebooks" / "cnn.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(project / "notebooks")}}).execute()
-    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
-    assert not [out for out in outputs if out.output_type == "error"]
-    images = [out for out in outputs if "image/png" in out.get("data", {})]
-    assert len(images) >= 4  # learning curves, confusion matrix, misclassified, predictions
+    outputs = execute_notebook(project, "cnn.ipynb")
+    assert images_in(outputs) >= 4  # learning curves, confusion matrix, misclassified, predictions
     assert any("test accuracy" in out.get("text", "") for out in outputs)
 
 

@@ -1,0 +1,71 @@
+"""What every app's tests do: quick parameters, a pipeline run through a KedroSession, the MLflow
+run it logged, and a notebook executed headless."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from tests.conftest import PROJECT_ROOT
+
+
+def app_params(app: str, **changes: Any) -> dict[str, Any]:
+    """The project's ``<app>`` parameters, quick and file-free (2 epochs, no checkpoints or
+    TensorBoard logs, silent), with ``section__key=value`` changes."""
+    params = yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{app}.yml").read_text())[app]
+    params = copy.deepcopy(params)
+    params["training"].update(epochs=2, checkpoint_dir=None, tensorboard_dir=None, verbose=0)
+    for dotted, value in changes.items():
+        *path, key = dotted.split("__")
+        target = params
+        for part in path:
+            target = target[part]
+        target[key] = value
+    return params
+
+
+def run_pipeline(project: Path, pipeline: str, runtime_params: dict[str, Any]) -> None:
+    """``kedro run --pipelines=<pipeline> --params ...`` in the project copy, in this process."""
+    bootstrap_project(project)
+    try:
+        with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+            session.run(pipeline_names=[pipeline])
+    finally:
+        # kedro-mlflow finishes its run but, when several sessions share one process (only in
+        # tests: `kedro run` is a process of its own), it stays on MLflow's active-run stack.
+        while mlflow.active_run():
+            mlflow.end_run()
+
+
+def top_run(pipeline: str) -> tuple[pd.Series, dict[str, float]]:
+    """The one top-level MLflow run of ``kedro run --pipelines=<pipeline>`` and its metrics."""
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    top = runs[runs["tags.mlflow.runName"] == pipeline]
+    assert len(top) == 1, f"expected one MLflow run named {pipeline}, found {len(top)}"
+    row = top.iloc[0]
+    metrics = {key.removeprefix("metrics."): value for key, value in row.items()
+               if key.startswith("metrics.") and pd.notna(value)}
+    return row, metrics
+
+
+def execute_notebook(project: Path, name: str) -> list[dict[str, Any]]:
+    """Run ``notebooks/<name>`` headless in the project copy; return every cell output."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(project / "notebooks" / name, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(project / "notebooks")}}).execute()
+    return [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+
+
+def images_in(outputs: list[dict[str, Any]]) -> int:
+    """How many PNG figures a notebook's outputs show."""
+    return sum("image/png" in out.get("data", {}) for out in outputs)

@@ -32,10 +32,11 @@ def test_logger_is_silent_without_an_active_run(mlflow_uri):
 
 
 def test_build_callbacks_by_settings(tmp_path):
-    training = {"early_stopping_patience": 2, "tensorboard_dir": str(tmp_path / "tb"),
-                "checkpoint_dir": str(tmp_path / "ckpt")}
+    training = {"early_stopping_patience": 2, "reduce_lr_patience": 1,
+                "tensorboard_dir": str(tmp_path / "tb"), "checkpoint_dir": str(tmp_path / "ckpt")}
     kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
-    assert kinds == ["EarlyStopping", "TensorBoard", "BackupAndRestore", "MlflowMetricsLogger"]
+    assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "BackupAndRestore",
+                     "MlflowMetricsLogger"]
     off = {"early_stopping_patience": 0, "tensorboard_dir": None, "checkpoint_dir": None}
     assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
         "MlflowMetricsLogger"]

@@ -30,5 +30,8 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "one_device" and not gpus:
         logger.warning("strategy 'one_device' asked for a GPU but this machine has none: training on CPU.")
-    device = "/gpu:0" if gpus and name != "cpu" else "/cpu:0"
-    return tf.distribute.OneDeviceStrategy(device)
+    if gpus and name != "cpu":
+        return tf.distribute.OneDeviceStrategy("/gpu:0")
+    # TensorFlow's default strategy: plain CPU training, without the multi-device iterators a
+    # OneDeviceStrategy("/cpu:0") would add for nothing.
+    return tf.distribute.get_strategy()

@@ -2,7 +2,9 @@
 distribution strategy, and the checks of the common ``<app>.training`` parameters.
 
 Every app's ``training`` parameters hold at least: ``epochs``, ``batch_size``, ``strategy``,
-``verbose``, ``early_stopping_patience``, ``checkpoint_dir`` and ``tensorboard_dir``.
+``verbose``, ``early_stopping_patience``, ``checkpoint_dir`` and ``tensorboard_dir``; optionally
+``reduce_lr_patience`` (divide the learning rate by ~3 when validation stalls that many epochs)
+or ``learning_rate_decay`` (``none`` or ``cosine``: see :func:`learning_rate_schedule`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import keras
 import mlflow
 
 from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
-from dl_pipelines.core.config import require_choice, require_positive_int, require_positive_number
+from dl_pipelines.core.config import (
+    ConfigurationError,
+    require_choice,
+    require_positive_int,
+    require_positive_number,
+)
 from dl_pipelines.core.seeding import set_seed
 from dl_pipelines.core.strategy import STRATEGIES, get_strategy
 
@@ -28,10 +35,26 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+DECAYS = ("none", "cosine")
+
+
+def make_optimizer(name: str,
+                   learning_rate: float | keras.optimizers.schedules.LearningRateSchedule
+                   ) -> keras.optimizers.Optimizer:
     """A Keras optimiser by name: sgd, momentum (SGD with momentum 0.9), adagrad, rmsprop, adam."""
     require_choice("optimizer", name, OPTIMIZERS)
     return OPTIMIZERS[name](learning_rate)
+
+
+def learning_rate_schedule(training: Mapping[str, Any], train_samples: int
+                           ) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """``training.learning_rate``, or with ``learning_rate_decay: cosine`` a cosine decay to 1% of
+    it over all the planned steps: the small late steps settle the last digits of the loss that a
+    constant rate keeps jumping over."""
+    if training.get("learning_rate_decay", "none") == "none" or training["epochs"] == 0:
+        return training["learning_rate"]
+    steps = training["epochs"] * -(-train_samples // training["batch_size"])
+    return keras.optimizers.schedules.CosineDecay(training["learning_rate"], max(steps, 1), alpha=0.01)
 
 
 def validate_training(app: str, training: Mapping[str, Any]) -> None:
@@ -41,10 +64,21 @@ def validate_training(app: str, training: Mapping[str, Any]) -> None:
     require_choice(f"{app}.training.strategy", training["strategy"], STRATEGIES)
     require_positive_int(f"{app}.training.early_stopping_patience",
                          training["early_stopping_patience"], allow_zero=True)
+    if training.get("reduce_lr_patience") is not None:
+        require_positive_int(f"{app}.training.reduce_lr_patience",
+                             training["reduce_lr_patience"], allow_zero=True)
     if "learning_rate" in training:
         require_positive_number(f"{app}.training.learning_rate", training["learning_rate"])
     if "optimizer" in training:
         require_choice(f"{app}.training.optimizer", training["optimizer"], OPTIMIZERS)
+    decay = training.get("learning_rate_decay", "none")
+    require_choice(f"{app}.training.learning_rate_decay", decay, DECAYS)
+    if training.get("reduce_lr_patience") and decay != "none":
+        # Keras cannot lower on a plateau a learning rate that a schedule sets on every step.
+        raise ConfigurationError(
+            f"Parameters {app}.training.reduce_lr_patience={training['reduce_lr_patience']!r} and "
+            f"learning_rate_decay={decay!r} cannot be combined; set learning_rate_decay: none to "
+            "reduce on plateaus, or reduce_lr_patience: 0.")
 
 
 def train_model(

@@ -1,0 +1,68 @@
+"""The autoencoder app: ingestion -> preprocessing -> training -> evaluation.
+
+Each node carries the namespace ``autoencoder.<stage>``, which groups it in Kedro-Viz and tells
+the parameter-validation hook which app it belongs to; dataset names are already
+``autoencoder.``-prefixed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from kedro.pipeline import Pipeline, node
+
+from dl_pipelines.core import images
+from dl_pipelines.pipelines.autoencoder import nodes
+
+
+def create_pipelines() -> dict[str, Pipeline]:
+    """The app pipeline ``autoencoder`` and its four stages ``autoencoder_<stage>``."""
+    ingestion = Pipeline([
+        node(images.ingest_images, ["raw_files", "params:autoencoder"], "autoencoder.raw_images",
+             name="ingest_images", namespace="autoencoder.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(partial(images.split_images, app="autoencoder"),
+             ["autoencoder.raw_images", "params:autoencoder"], "autoencoder.model_input",
+             name="split_images", namespace="autoencoder.preprocessing"),
+    ])
+    training = Pipeline([
+        node(nodes.train_autoencoder, ["autoencoder.model_input", "params:autoencoder"],
+             ["autoencoder.model", "autoencoder.encoder", "autoencoder.decoder",
+              "autoencoder.training_history"],
+             name="train_autoencoder", namespace="autoencoder.training"),
+    ])
+    evaluation = Pipeline([
+        node(nodes.encode_test_images,
+             ["autoencoder.encoder", "autoencoder.decoder", "autoencoder.model_input"],
+             "autoencoder.test_outputs", name="encode_test_images",
+             namespace="autoencoder.evaluation"),
+        node(nodes.pca_baseline, ["autoencoder.model_input", "params:autoencoder"],
+             "autoencoder.pca_outputs", name="pca_baseline", namespace="autoencoder.evaluation"),
+        node(nodes.score_reconstructions,
+             ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input"],
+             "autoencoder.test_metrics", name="score_reconstructions",
+             namespace="autoencoder.evaluation"),
+        node(nodes.codes_table, ["autoencoder.test_outputs", "autoencoder.model_input"],
+             "autoencoder.test_codes", name="codes_table", namespace="autoencoder.evaluation"),
+        node(nodes.plot_learning_curves, "autoencoder.training_history",
+             "autoencoder.learning_curves_plot", name="plot_learning_curves",
+             namespace="autoencoder.evaluation"),
+        node(nodes.plot_reconstructions,
+             ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input",
+              "params:autoencoder"],
+             "autoencoder.reconstructions_plot", name="plot_reconstructions",
+             namespace="autoencoder.evaluation"),
+        node(nodes.plot_codes,
+             ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input"],
+             "autoencoder.codes_plot", name="plot_codes", namespace="autoencoder.evaluation"),
+        node(nodes.package_model, "autoencoder.model", "autoencoder.mlflow_model",
+             name="log_model", namespace="autoencoder.evaluation"),
+    ])
+    return {
+        "autoencoder": ingestion + preprocessing + training + evaluation,
+        "autoencoder_ingestion": ingestion,
+        "autoencoder_preprocessing": preprocessing,
+        "autoencoder_training": training,
+        "autoencoder_evaluation": evaluation,
+    }

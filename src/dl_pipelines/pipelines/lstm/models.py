@@ -1,0 +1,91 @@
+"""The forecasters of the course, in Keras: SimpleRNN, GRU and LSTM (optionally stacked), and a
+dense network on the same window as a baseline.
+
+Each forecaster reads a window of ``time_steps`` past values of ``features`` series and predicts
+the next ``horizon`` values of every series, all in the scaled units the training set defines.
+:func:`with_scaling` wraps a trained forecaster so that it takes and returns values in the
+original units: the served model carries its own scaling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers
+
+ARCHITECTURES = ("lstm", "gru", "simple_rnn", "dense")
+
+_RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+
+
+def _head(window: keras.KerasTensor, x: keras.KerasTensor, horizon: int, features: int,
+          residual: bool) -> keras.KerasTensor:
+    """Dense output reshaped to (horizon, features); with ``residual`` the network predicts the
+    change from the last observed value, so that doing nothing is the persistence forecast."""
+    x = layers.Dense(horizon * features, name="forecast_flat")(x)
+    x = layers.Reshape((horizon, features), name="forecast" if not residual else "change")(x)
+    if not residual:
+        return x
+    last = layers.Cropping1D((window.shape[1] - 1, 0), name="last_value")(window)
+    last = layers.UpSampling1D(horizon, name="repeat_last_value")(last)
+    return layers.Add(name="forecast")([last, x])
+
+
+def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, architecture: str = "lstm",
+                         units: int = 32, layers_count: int = 1, dropout: float = 0.0,
+                         residual: bool = False, **_: Any) -> keras.Model:
+    """``layers_count`` stacked recurrent layers of ``units`` (every one but the last returns its
+    whole sequence to the next), dropout, then a dense layer to the forecast."""
+    window = keras.Input(shape=(time_steps, features), name="window")
+    x = window
+    for index in range(layers_count):
+        last_layer = index == layers_count - 1
+        x = _RECURRENT[architecture](units, return_sequences=not last_layer,
+                                     name=f"{architecture}_{index + 1}")(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return keras.Model(window, _head(window, x, horizon, features, residual), name=architecture)
+
+
+def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int = 32,
+                     layers_count: int = 1, dropout: float = 0.0, residual: bool = False,
+                     **_: Any) -> keras.Model:
+    """The baseline on the same window: Flatten, ``layers_count`` Dense relu layers, output."""
+    window = keras.Input(shape=(time_steps, features), name="window")
+    x = layers.Flatten()(window)
+    for _layer in range(layers_count):
+        x = layers.Dense(units, activation="relu")(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return keras.Model(window, _head(window, x, horizon, features, residual), name="dense")
+
+
+def build_forecaster(time_steps: int, features: int, horizon: int,
+                     model: Mapping[str, Any]) -> keras.Model:
+    """Build the forecaster ``model["architecture"]`` names, with the other keys as options."""
+    options = {key: value for key, value in model.items() if key not in ("architecture", "layers")}
+    options["layers_count"] = model.get("layers", 1)
+    if model["architecture"] == "dense":
+        return dense_forecaster(time_steps, features, horizon, **options)
+    return recurrent_forecaster(time_steps, features, horizon, architecture=model["architecture"],
+                                **options)
+
+
+def with_scaling(forecaster: keras.Model, offset: np.ndarray, scale: np.ndarray) -> keras.Model:
+    """The served model: raw window in, forecast in the original units out.
+
+    ``(x - offset) / scale`` before the forecaster and its inverse after it, both fixed
+    ``Normalization`` layers holding the training set's statistics (saved inside the model).
+    """
+    _, time_steps, features = forecaster.input_shape
+    variance = np.square(np.asarray(scale, dtype="float64")).tolist()
+    offset = np.asarray(offset, dtype="float64").tolist()
+    window = keras.Input(shape=(time_steps, features), name="window")
+    x = layers.Normalization(axis=-1, mean=offset, variance=variance, name="scale")(window)
+    x = forecaster(x)
+    outputs = layers.Normalization(axis=-1, mean=offset, variance=variance, invert=True,
+                                   name="unscale")(x)
+    return keras.Model(window, outputs, name=f"{forecaster.name}_forecaster")

@@ -1,0 +1,52 @@
+"""The lstm app: ingestion -> preprocessing -> training -> evaluation.
+
+Each node carries the namespace ``lstm.<stage>``, which groups it in Kedro-Viz and tells the
+parameter-validation hook which app it belongs to; dataset names are already ``lstm.``-prefixed.
+"""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline, node
+
+from dl_pipelines.pipelines.lstm import nodes
+
+
+def create_pipelines() -> dict[str, Pipeline]:
+    """The app pipeline ``lstm`` and its four stages ``lstm_<stage>``."""
+    ingestion = Pipeline([
+        node(nodes.ingest_series, ["raw_files", "params:lstm"], "lstm.raw_series",
+             name="ingest_series", namespace="lstm.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(nodes.make_windows, ["lstm.raw_series", "params:lstm"], "lstm.model_input",
+             name="make_windows", namespace="lstm.preprocessing"),
+    ])
+    training = Pipeline([
+        node(nodes.train_forecaster, ["lstm.model_input", "params:lstm"],
+             ["lstm.model", "lstm.training_history"], name="train_forecaster",
+             namespace="lstm.training"),
+    ])
+    evaluation = Pipeline([
+        node(nodes.forecast, ["lstm.model", "lstm.model_input", "params:lstm"], "lstm.forecasts",
+             name="forecast", namespace="lstm.evaluation"),
+        node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.model_input"],
+             ["lstm.test_metrics", "lstm.test_forecasts"], name="evaluate_forecasts",
+             namespace="lstm.evaluation"),
+        node(nodes.plot_learning_curves, "lstm.training_history", "lstm.learning_curves_plot",
+             name="plot_learning_curves", namespace="lstm.evaluation"),
+        node(nodes.plot_forecast_overview, ["lstm.forecasts", "lstm.model_input"],
+             "lstm.forecast_plot", name="plot_forecast_overview", namespace="lstm.evaluation"),
+        node(nodes.plot_test_span, ["lstm.forecasts", "lstm.model_input"], "lstm.test_span_plot",
+             name="plot_test_span", namespace="lstm.evaluation"),
+        node(nodes.plot_extrapolation, ["lstm.forecasts", "lstm.model_input"],
+             "lstm.extrapolation_plot", name="plot_extrapolation", namespace="lstm.evaluation"),
+        node(nodes.package_model, "lstm.model", "lstm.mlflow_model", name="log_model",
+             namespace="lstm.evaluation"),
+    ])
+    return {
+        "lstm": ingestion + preprocessing + training + evaluation,
+        "lstm_ingestion": ingestion,
+        "lstm_preprocessing": preprocessing,
+        "lstm_training": training,
+        "lstm_evaluation": evaluation,
+    }

@@ -1,0 +1,45 @@
+import keras
+import numpy as np
+import pytest
+
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.training import learning_rate_schedule, train_model, validate_training
+
+TRAINING = {"epochs": 2, "batch_size": 10, "strategy": "auto", "verbose": 0,
+            "early_stopping_patience": 0, "checkpoint_dir": None, "tensorboard_dir": None,
+            "learning_rate": 0.01, "optimizer": "adam"}
+
+
+def test_cosine_decay_ends_at_one_percent_after_the_planned_steps():
+    schedule = learning_rate_schedule({**TRAINING, "learning_rate_decay": "cosine"}, 100)
+    assert isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
+    assert float(schedule(0)) == pytest.approx(0.01)
+    assert float(schedule(20)) == pytest.approx(0.0001)  # 2 epochs x 10 steps
+    assert learning_rate_schedule({**TRAINING, "learning_rate_decay": "none"}, 100) == 0.01
+    assert learning_rate_schedule(TRAINING, 100) == 0.01
+
+
+@pytest.mark.parametrize("change, culprit", [
+    ({"learning_rate_decay": "step"}, "app.training.learning_rate_decay='step'"),
+    ({"learning_rate_decay": "cosine", "reduce_lr_patience": 2}, "cannot be combined"),
+    ({"reduce_lr_patience": -1}, "app.training.reduce_lr_patience=-1"),
+    ({"epochs": -1}, "app.training.epochs=-1"),
+])
+def test_validate_training_names_the_bad_parameter(change, culprit):
+    with pytest.raises(ConfigurationError, match=culprit):
+        validate_training("app", {**TRAINING, **change})
+
+
+def test_train_model_is_seeded_and_returns_float_history():
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    y = x @ np.array([1.0, -2.0, 0.5], dtype="float32")
+
+    def build():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    runs = [train_model(build, (x, y), (x, y), app="app", seed=3, training=TRAINING) for _ in range(2)]
+    (first, history), (second, _) = runs
+    assert list(history) == ["loss", "val_loss"] and all(isinstance(v, float) for v in history["loss"])
+    np.testing.assert_allclose(first.get_weights()[0], second.get_weights()[0])

@@ -1,0 +1,298 @@
+
+import keras
+import numpy as np
+import pytest
+import yaml
+
+from dl_pipelines.core.config import ConfigurationError
+from dl_pipelines.core.download import RawFiles
+from dl_pipelines.pipelines.lstm import nodes, validate_parameters
+from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, with_scaling
+from tests.conftest import PROJECT_ROOT
+from tests.helpers import app_params
+
+PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_lstm.yml").read_text())["lstm"]
+
+
+def params(**changes):
+    """The project's lstm parameters, quick and file-free, with ``section__key=value`` changes."""
+    return app_params("lstm", **{"generated__length": 200, **changes})
+
+
+def csv_params(path, **changes):
+    return params(dataset="csv", csv__path=str(path), **changes)
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    return nodes.ingest_series(RawFiles("unused", {}), params())
+
+
+@pytest.fixture(scope="module")
+def model_input(logistic):
+    return nodes.make_windows(logistic, params())
+
+
+# --- series ------------------------------------------------------------------------------------
+
+
+def test_logistic_map_is_the_course_series():
+    values = nodes.logistic_map(1000, 0.1)
+    assert values[:3].tolist() == pytest.approx([0.1, 0.36, 0.9216])
+    np.testing.assert_allclose(values[1:], 4 * values[:-1] * (1 - values[:-1]))
+    assert 0.1 < values.var() < 0.15  # the course's stalled LSTM: MSE 0.125, the series' variance
+
+
+def test_noisy_sine_is_seeded():
+    a, b = nodes.noisy_sine(1000, seed=0), nodes.noisy_sine(1000, seed=0)
+    np.testing.assert_array_equal(a, b)
+    noise = a - np.sin(0.02 * np.arange(1000))
+    assert 0 <= noise.min() and noise.max() <= 2
+    assert noise.var() == pytest.approx(1 / 3, rel=0.1)
+    assert not np.array_equal(a, nodes.noisy_sine(1000, seed=1))
+
+
+def test_fred_file_with_dot_gaps_reads_as_nan(tmp_path):
+    path = tmp_path / "DEXUSEU.csv"
+    path.write_text("DATE,DEXUSEU\n1999-01-04,1.1812\n1999-01-05,.\n1999-01-06,1.1636\n")
+    series = nodes.read_csv_series(path, "DATE", ["DEXUSEU"])
+    assert series["time"].tolist() == ["1999-01-04", "1999-01-05", "1999-01-06"]
+    assert np.isnan(series["values"][1, 0]) and series["values"][2, 0] == 1.1636
+    assert str(series["time_kind"]) == "date"
+
+
+def test_csv_rows_are_sorted_by_date_and_index_columns_work(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("when,a,b\n2020-01-03,3,30\n2020-01-01,1,10\n2020-01-02,2,20\n")
+    series = nodes.read_csv_series(path, "when")
+    assert series["columns"].tolist() == ["a", "b"]
+    assert series["values"][:, 0].tolist() == [1, 2, 3]
+    plain = nodes.read_csv_series(path, None, ["b"])
+    assert plain["values"][:, 0].tolist() == [30, 10, 20] and str(plain["time_kind"]) == "index"
+
+
+@pytest.mark.parametrize("how, expected", [
+    ("drop", [1, 3, 6]),
+    ("ffill", [1, 1, 3, 3, 6, 6]),
+    ("interpolate", [1, 2, 3, 4.5, 6]),
+])
+def test_gap_treatments(how, expected):
+    values = np.array([[np.nan], [1], [np.nan], [3], [np.nan], [6], [np.nan]])
+    treated, kept = nodes.fill_gaps(values, how)
+    assert treated[:, 0].tolist() == expected
+    assert kept.sum() == len(expected)
+
+
+# --- bad CSVs: one clear line ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, culprit", [
+    ("date,value\n2020-01-01,1\nnot a date,2\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)),
+     "date column 'date' has a value that is not a date: 'not a date' (line 3)"),
+    ("date,value\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)) + "2021-02-01,abc\n",
+     "value column 'value' has a non-numeric value 'abc' (line 30)"),
+    ("date,value\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 11)),
+     "has 10 usable rows, too few for lstm.preprocessing.time_steps=20 + horizon=1"),
+])
+def test_bad_csv_stops_with_one_line_naming_the_problem(tmp_path, text, culprit):
+    path = tmp_path / "user.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError) as error:
+        validate_parameters(csv_params(path))
+    message = str(error.value)
+    assert culprit in message and "\n" not in message
+    if "usable rows" not in culprit:
+        assert str(path) in message
+
+
+def test_missing_csv_and_missing_column_are_named(tmp_path):
+    with pytest.raises(ConfigurationError, match="lstm.csv.path is not set"):
+        validate_parameters(params(dataset="csv"))
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        validate_parameters(csv_params(tmp_path / "nope.csv"))
+    path = tmp_path / "s.csv"
+    path.write_text("day,value\n2020-01-01,1\n")
+    expected = r"no column 'date' \(lstm.csv.time_column\); its columns are: day, value"
+    with pytest.raises(ConfigurationError, match=expected):
+        validate_parameters(csv_params(path))
+
+
+def test_a_good_csv_goes_through_ingestion_and_preprocessing(tmp_path):
+    path = tmp_path / "user.csv"
+    rows = "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{d},{'.' if d == 5 else 2 * d}\n"
+                   for d in range(100))
+    path.write_text("date,a,b\n" + rows)
+    settings = csv_params(path, preprocessing__time_steps=5)
+    validate_parameters(settings)
+    series = nodes.ingest_series(RawFiles("unused", {}), settings)
+    windows = nodes.make_windows(series, settings)
+    assert windows["x_train"].shape[1:] == (5, 2) and windows["y_train"].shape[1:] == (1, 2)
+    assert len(windows["series"]) == 99  # the '.' row dropped
+
+
+# --- preprocessing -----------------------------------------------------------------------------
+
+
+def test_split_is_chronological_and_never_shuffles_across_time(model_input):
+    train, validation, test = model_input["split"].tolist()
+    assert (train, validation, test) == (140, 20, 40)
+    for part in ("train", "val", "test"):
+        assert np.all(np.diff(model_input[f"t_{part}"]) == 1)  # consecutive, in time order
+    assert model_input["t_train"].max() < model_input["t_val"].min()
+    assert model_input["t_val"].max() < model_input["t_test"].min()
+    assert model_input["t_val"].min() == train and model_input["t_test"].min() == train + validation
+    assert model_input["t_test"].max() == len(model_input["series"]) - 1
+    series = model_input["series"]
+    for part in ("train", "val", "test"):  # every window is the past of its target
+        for x, y, t in zip(model_input[f"x_{part}"], model_input[f"y_{part}"], model_input[f"t_{part}"],
+                           strict=True):
+            np.testing.assert_array_equal(x, series[t - len(x):t])
+            np.testing.assert_array_equal(y, series[t:t + len(y)])
+
+
+def test_scaler_is_fitted_on_the_training_part_only(logistic):
+    windows = nodes.make_windows(logistic, params())
+    train = windows["series"][:140]
+    np.testing.assert_allclose(windows["scale_offset"], train.mean(axis=0))
+    np.testing.assert_allclose(windows["scale_scale"], train.std(axis=0))
+    changed = {**logistic, "values": logistic["values"].copy()}
+    changed["values"][140:] *= 100  # validation and test change: the scaler must not
+    again = nodes.make_windows(changed, params())
+    np.testing.assert_array_equal(again["scale_offset"], windows["scale_offset"])
+    np.testing.assert_array_equal(again["scale_scale"], windows["scale_scale"])
+    minmax = nodes.make_windows(logistic, params(preprocessing__scaling="minmax"))
+    assert minmax["scale_offset"][0] == train.min() and minmax["scale_scale"][0] == np.ptp(train)
+
+
+@pytest.mark.parametrize("time_steps, horizon", [(4, 1), (10, 3)])
+def test_window_shapes_for_a_horizon(logistic, time_steps, horizon):
+    windows = nodes.make_windows(logistic, params(preprocessing__time_steps=time_steps,
+                                                  preprocessing__horizon=horizon))
+    assert windows["x_train"].shape == (140 - time_steps - horizon + 1, time_steps, 1)
+    assert windows["y_train"].shape == (140 - time_steps - horizon + 1, horizon, 1)
+    assert windows["x_test"].shape == (40 - horizon + 1, time_steps, 1)
+    assert windows["y_test"].shape == (40 - horizon + 1, horizon, 1)
+
+
+def test_windows_refuse_a_series_of_another_dataset(logistic):
+    fix = "kedro run --pipeline=lstm_ingestion --params lstm.dataset=noisy_sine"
+    with pytest.raises(ConfigurationError, match=fix):
+        nodes.make_windows(logistic, params(dataset="noisy_sine"))
+
+
+# --- models and forecasting ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_architecture_maps_windows_to_a_horizon(architecture):
+    model = build_forecaster(6, 2, 3, {"architecture": architecture, "units": 8, "layers": 2,
+                                       "dropout": 0.1, "residual": False})
+    assert model.predict(np.zeros((5, 6, 2), "float32"), verbose=0).shape == (5, 3, 2)
+    if architecture != "dense":
+        recurrent = [layer for layer in model.layers if layer.name.startswith(architecture)]
+        assert len(recurrent) == 2 and recurrent[0].return_sequences and not recurrent[1].return_sequences
+
+
+def test_residual_model_starts_from_persistence():
+    model = build_forecaster(4, 1, 2, {"architecture": "lstm", "units": 4, "layers": 1,
+                                       "residual": True})
+    for layer in model.layers:  # silence the learned change: what is left is the last value
+        if layer.name == "forecast_flat":
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    window = np.arange(8, dtype="float32").reshape(2, 4, 1)
+    np.testing.assert_allclose(model.predict(window, verbose=0), nodes.persistence(window, 2))
+
+
+def test_served_model_carries_its_scaling():
+    core = build_forecaster(3, 1, 1, {"architecture": "dense", "units": 4, "layers": 1, "residual": True})
+    for layer in core.layers:
+        if layer.name == "forecast_flat":
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    served = with_scaling(core, np.array([100.0]), np.array([5.0]))
+    window = np.array([[[90.0], [95.0], [102.5]]], dtype="float32")
+    np.testing.assert_allclose(served.predict(window, verbose=0), [[[102.5]]], rtol=1e-6)
+
+
+class _AddOne(keras.Model):
+    """A stand-in forecaster: the next value is the last one plus 1, for a horizon of 2."""
+
+    def call(self, window):
+        last = window[:, -1:, :]
+        return keras.ops.concatenate([last + 1, last + 2], axis=1)
+
+
+def test_recursive_extrapolation_feeds_predictions_back():
+    window = np.array([[0.0], [1.0], [2.0]])
+    forecasts = nodes.extrapolate(_AddOne(name="add_one"), window, steps=5)
+    # Only the model's own forecasts can carry the count past 4: each block starts from the last
+    # forecast of the block before.
+    np.testing.assert_allclose(forecasts[:, 0], [3, 4, 5, 6, 7])
+
+
+def test_mase_scales_by_the_in_sample_naive_error():
+    truth = np.array([[1.0], [2.0], [4.0]])
+    predicted = np.array([[1.5], [2.0], [3.0]])
+    metrics = nodes.error_metrics(truth, predicted, naive_mae=np.array([0.5]))
+    assert metrics["mae"] == pytest.approx(0.5) and metrics["mase"] == pytest.approx(1.0)
+    assert metrics["mse"] == pytest.approx((0.25 + 0 + 1) / 3)
+
+
+def test_persistence_on_a_random_walk_has_mase_near_one():
+    steps = np.random.default_rng(0).normal(size=(3000, 1))
+    walk = np.cumsum(steps, axis=0)
+    naive = np.mean(np.abs(np.diff(walk[:2000], axis=0)), axis=0)
+    x, y, _ = nodes.sliding_windows(walk, 2000, 3000, 5, 1)
+    metrics = nodes.error_metrics(y[:, 0], nodes.persistence(x, 1)[:, 0], naive)
+    assert metrics["mase"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_training_learns_and_evaluation_reports_in_original_units(model_input):
+    model, history = nodes.train_forecaster(model_input, params(training__epochs=3))
+    assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
+    forecasts = nodes.forecast(model, model_input, params(forecast__extrapolation_steps=7))
+    assert forecasts["pred_test"].shape == model_input["y_test"].shape
+    assert forecasts["extrapolation"].shape == (7, 1)
+    metrics, table = nodes.evaluate_forecasts(forecasts, model_input)
+    names = {"test_mse", "test_mae", "test_mase", "baseline_test_mse", "baseline_test_mae",
+             "baseline_test_mase", "test_extrapolation_mse", "test_extrapolation_mae"}
+    assert names <= set(metrics)
+    error = forecasts["persistence_test"][:, 0, 0] - model_input["y_test"][:, 0, 0]
+    assert metrics["baseline_test_mse"]["value"] == pytest.approx(np.mean(error ** 2))
+    assert list(table.columns) == ["time", "logistic_map", "logistic_map_forecast",
+                                   "logistic_map_persistence"]
+    for plot in (nodes.plot_forecast_overview, nodes.plot_test_span, nodes.plot_extrapolation):
+        assert plot(forecasts, model_input).axes
+    assert nodes.plot_learning_curves(history).axes
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change, culprit", [
+    ({"dataset": "bitcoin"}, "lstm.dataset='bitcoin'"),
+    ({"training__epochs": -1}, "lstm.training.epochs=-1"),
+    ({"training__learning_rate_decay": "step"}, "lstm.training.learning_rate_decay='step'"),
+    ({"model__architecture": "transformer"}, "lstm.model.architecture='transformer'"),
+    ({"model__dropout": 1.0}, "lstm.model.dropout=1.0"),
+    ({"model__residual": "yes"}, "lstm.model.residual='yes'"),
+    ({"preprocessing__time_steps": 0}, "lstm.preprocessing.time_steps=0"),
+    ({"preprocessing__gaps": "zero"}, "lstm.preprocessing.gaps='zero'"),
+    ({"preprocessing__scaling": "log"}, "lstm.preprocessing.scaling='log'"),
+    ({"split__test_fraction": 0.5, "split__validation_fraction": 0.5}, "leave nothing to train on"),
+    ({"generated__logistic_x0": 1.5}, "lstm.generated.logistic_x0=1.5"),
+    ({"preprocessing__time_steps": 150}, "too few for lstm.preprocessing.time_steps=150"),
+    ({"training__reduce_lr_patience": 3}, "lstm.training.reduce_lr_patience=3 and learning_rate_decay="),
+])
+def test_bad_parameters_are_named_in_one_line(change, culprit):
+    with pytest.raises(ConfigurationError) as error:
+        validate_parameters(params(**change))
+    assert culprit in str(error.value) and "\n" not in str(error.value)
+
+
+def test_documented_parameters_are_valid(tmp_path):
+    path = tmp_path / "user.csv"
+    path.write_text("date,value\n" + "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{d}\n"
+                                             for d in range(200)))
+    for dataset in PARAMS["presets"]:
+        validate_parameters({**PARAMS, "dataset": dataset,
+                             "csv": {**PARAMS["csv"], "path": str(path)}})

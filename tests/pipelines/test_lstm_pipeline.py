@@ -1,0 +1,134 @@
+"""The lstm app end to end through a KedroSession, on tiny settings, into a temporary MLflow store."""
+
+import mlflow
+import numpy as np
+import pytest
+
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.pipeline_registry import register_pipelines
+from tests.conftest import SHARED_DATASETS, write_sha256sums
+from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+
+QUICK = {"generated": {"length": 300}, "training": {"epochs": 2, "verbose": 0},
+         "forecast": {"extrapolation_steps": 10}}
+STAGES = ["lstm_ingestion", "lstm_preprocessing", "lstm_training", "lstm_evaluation"]
+FIGURES = {"lstm/learning_curves.png", "lstm/forecast.png", "lstm/test_span.png",
+           "lstm/extrapolation.png"}
+
+
+def run(project, pipeline, **params):
+    run_pipeline(project, pipeline, {"lstm": {**QUICK, **params}})
+
+
+def test_registry_names_the_app_and_its_stages():
+    pipelines = register_pipelines()
+    assert {"lstm", *STAGES} <= set(pipelines)
+    assert set(pipelines["lstm"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
+    assert set(pipelines["lstm"].nodes) <= set(pipelines["__default__"].nodes)
+    for stage in STAGES:
+        namespace = f"lstm.{stage.removeprefix('lstm_')}"
+        assert {node.namespace for node in pipelines[stage].nodes} == {namespace}
+
+
+@pytest.mark.slow
+def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
+    run(project, "lstm")
+    run_row, metrics = top_run("lstm")
+    assert run_row["status"] == "FINISHED"
+    for name in ("mse", "mae", "mase"):
+        assert f"lstm.test_{name}" in metrics and f"lstm.baseline_test_{name}" in metrics
+    assert {"lstm.train_loss", "lstm.val_loss", "lstm.train_mae",
+            "lstm.test_extrapolation_mse"} <= set(metrics)
+    # Two epochs do not learn the map yet, but already beat persistence on the chaotic series.
+    assert metrics["lstm.test_mse"] < metrics["lstm.baseline_test_mse"]
+    assert run_row["params.lstm.dataset"] == "logistic_map"
+    assert run_row["params.lstm.training.epochs"] == "2"
+
+    client = mlflow.MlflowClient()
+    assert [m.step for m in client.get_metric_history(run_row.run_id, "lstm.val_loss")] == [0, 1]
+    artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "lstm")}
+    assert FIGURES | {"lstm/test_forecasts.csv"} <= artifacts
+
+    model_input = np.load(project / "data/05_model_input/lstm/model_input.npz")
+    windows = model_input["x_test"][:8].astype("float32")  # raw values: the model scales them
+    uri = f"runs:/{run_row.run_id}/lstm_forecaster"
+    served = mlflow.pyfunc.load_model(uri)
+    assert served.metadata.get_input_schema().inputs[0].shape == (-1, 4, 1)
+    predicted = np.asarray(served.predict(windows))
+    assert predicted.shape == (8, 1, 1)
+    forecasts = np.load(project / "data/07_model_output/lstm/forecasts.npz")
+    np.testing.assert_allclose(predicted, forecasts["pred_test"][:8], rtol=1e-4, atol=1e-6)
+    keras_model = mlflow.keras.load_model(uri)
+    np.testing.assert_allclose(keras_model.predict(windows, verbose=0), predicted, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_each_stage_runs_alone_once_its_inputs_exist(project):
+    for stage in STAGES:
+        run(project, stage, dataset="noisy_sine",
+            preprocessing={"time_steps": 10}, training={"epochs": 1, "verbose": 0})
+    assert (project / "data/08_reporting/lstm/extrapolation.png").is_file()
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    assert len(runs) == 4 and (runs["status"] == "FINISHED").all()
+
+
+def test_a_stage_without_its_inputs_names_the_missing_file(project):
+    with pytest.raises(Exception, match="model_input.npz does not exist yet"):
+        run(project, "lstm_training")
+
+
+@pytest.mark.parametrize("params", [
+    {"dataset": "bitcoin"},
+    {"preprocessing": {"time_steps": 500}},
+    {"dataset": "csv", "csv": {"path": "missing.csv"}},
+])
+def test_bad_parameters_stop_before_any_node_runs(project, params):
+    with pytest.raises(ConfigurationError):
+        run(project, "lstm", **params)
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_a_bad_csv_stops_before_any_node_runs(project):
+    (project / "data" / "prices.csv").write_text(
+        "date,price\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)) + "2021-02-01,n/a?\n")
+    with pytest.raises(ConfigurationError, match="value column 'price' has a non-numeric value 'n/a\\?'"):
+        run(project, "lstm", dataset="csv", csv={"path": "data/prices.csv"})
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+@pytest.fixture
+def usd_eur_mirror(http_mirror):
+    """A local HTTP mirror of the real FRED file (symlinked, never copied into the repository)."""
+    source = SHARED_DATASETS / "usd_eur_exchange_rate" / "DEXUSEU.csv"
+    if not source.is_file():
+        pytest.skip("../shared/datasets/usd_eur_exchange_rate is not available")
+    url, folder = http_mirror
+    (folder / "usd_eur").mkdir()
+    (folder / "usd_eur" / "DEXUSEU.csv").symlink_to(source)
+    write_sha256sums(folder / "usd_eur")
+    return url
+
+
+@pytest.mark.slow
+def test_real_usd_eur_through_a_local_mirror(project, usd_eur_mirror, monkeypatch):
+    monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", usd_eur_mirror)
+    run(project, "lstm", dataset="usd_eur", training={"epochs": 1, "verbose": 0})
+    assert (project / "data/01_raw/usd_eur/DEXUSEU.csv").is_file()
+    series = np.load(project / "data/02_intermediate/lstm/series.npz")
+    assert series["values"].shape == (5870, 1) and np.isnan(series["values"]).sum() == 223
+    model_input = np.load(project / "data/05_model_input/lstm/model_input.npz")
+    assert len(model_input["series"]) == 5870 - 223  # gaps: drop
+    assert str(model_input["time"][0]) == "1999-01-04" and str(model_input["time"][-1]) == "2021-07-02"
+    metrics = top_run("lstm")[1]
+    assert 0 < metrics["lstm.baseline_test_mase"] < 2 and 0 < metrics["lstm.test_mase"]
+    # The residual model starts from persistence: even one epoch stays close to it.
+    assert metrics["lstm.test_mase"] <= 1.5 * metrics["lstm.baseline_test_mase"]
+
+
+@pytest.mark.slow
+def test_notebook_runs_headless_on_the_pipeline_outputs(project):
+    run(project, "lstm", training={"epochs": 1, "verbose": 0})
+    outputs = execute_notebook(project, "lstm.ipynb")
+    assert images_in(outputs) >= 4  # learning curves, overview, test span, extrapolation
+    assert any("test MSE" in out.get("text", "") for out in outputs)

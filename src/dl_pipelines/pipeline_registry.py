@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from dl_pipelines.pipelines import autoencoder, cnn, lstm
+from dl_pipelines.pipelines import autoencoder, cnn, lstm, regression
 
-APPS = {"cnn": cnn, "lstm": lstm, "autoencoder": autoencoder}
+APPS = {"cnn": cnn, "regression": regression, "lstm": lstm, "autoencoder": autoencoder}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -1,0 +1,63 @@
+"""The regression app: ingestion -> preprocessing -> training -> evaluation.
+
+Each node carries the namespace ``regression.<stage>``, which groups it in Kedro-Viz and tells
+the parameter-validation hook which app it belongs to; dataset names are already
+``regression.``-prefixed.
+"""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline, node
+
+from dl_pipelines.pipelines.regression import nodes
+
+
+def create_pipelines() -> dict[str, Pipeline]:
+    """The app pipeline ``regression`` and its four stages ``regression_<stage>``."""
+    ingestion = Pipeline([
+        node(nodes.ingest_table, ["raw_files", "params:regression"], "regression.raw_table",
+             name="ingest_table", namespace="regression.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(nodes.split_table, ["regression.raw_table", "params:regression"],
+             ["regression.model_input", "regression.transform", "regression.test_rows"],
+             name="split_table", namespace="regression.preprocessing"),
+    ])
+    training = Pipeline([
+        node(nodes.train_regressor, ["regression.model_input", "params:regression"],
+             ["regression.model", "regression.training_history"], name="train_regressor",
+             namespace="regression.training"),
+        node(nodes.fit_by_gradient_tape, ["regression.model_input", "params:regression"],
+             "regression.gradient_tape_fit", name="fit_by_gradient_tape",
+             namespace="regression.training"),
+    ])
+    evaluation = Pipeline([
+        node(nodes.evaluate_regressor,
+             ["regression.model", "regression.model_input", "regression.gradient_tape_fit"],
+             ["regression.test_metrics", "regression.test_predictions"],
+             name="evaluate_regressor", namespace="regression.evaluation"),
+        node(nodes.plot_learning_curves, "regression.training_history",
+             "regression.learning_curves_plot", name="plot_learning_curves",
+             namespace="regression.evaluation"),
+        node(nodes.plot_predicted_vs_actual, "regression.test_predictions",
+             "regression.predicted_vs_actual_plot", name="plot_predicted_vs_actual",
+             namespace="regression.evaluation"),
+        node(nodes.plot_residuals, "regression.test_predictions", "regression.residuals_plot",
+             name="plot_residuals", namespace="regression.evaluation"),
+        node(nodes.plot_weight_paths,
+             ["regression.gradient_tape_fit", "regression.training_history",
+              "regression.model_input"],
+             "regression.weight_paths_plot", name="plot_weight_paths",
+             namespace="regression.evaluation"),
+        node(nodes.package_model,
+             ["regression.model", "regression.transform", "regression.test_rows",
+              "params:regression"],
+             "regression.mlflow_model", name="log_model", namespace="regression.evaluation"),
+    ])
+    return {
+        "regression": ingestion + preprocessing + training + evaluation,
+        "regression_ingestion": ingestion,
+        "regression_preprocessing": preprocessing,
+        "regression_training": training,
+        "regression_evaluation": evaluation,
+    }

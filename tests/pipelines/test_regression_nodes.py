@@ -1,0 +1,240 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from dl_pipelines.core.config import ConfigurationError
+from dl_pipelines.core.download import RawFiles
+from dl_pipelines.pipelines.regression import nodes, validate_parameters
+from dl_pipelines.pipelines.regression.models import build_regressor
+from dl_pipelines.pipelines.regression.serving import TrainedRegressor
+from tests.helpers import app_params
+
+NO_FILES = RawFiles("unused", {})
+
+
+def params(**changes):
+    """The project's regression parameters, quick and file-free, with ``section__key=value`` changes."""
+    return app_params("regression", **changes)
+
+
+def csv_params(path, **changes):
+    return params(**{"dataset": "csv", "data__filepath": str(path), "data__target": "price", **changes})
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return nodes.ingest_table(NO_FILES, params())
+
+
+@pytest.fixture(scope="module")
+def model_input(diabetes):
+    return nodes.split_table(diabetes, params())
+
+
+@pytest.fixture
+def houses(tmp_path):
+    """A small CSV of the kind a user brings: numbers, one text column, a target."""
+    rng = np.random.default_rng(0)
+    rooms = rng.integers(1, 6, 40).astype(float)
+    city = rng.choice(["Paris", "Lyon", "Nice"], 40)
+    price = 50 * rooms + np.where(city == "Paris", 100, 0) + rng.normal(0, 1, 40)
+    frame = pd.DataFrame({"rooms": rooms, "area": rooms * 20 + 5, "city": city, "price": price})
+    path = tmp_path / "houses.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_diabetes_table_has_raw_features_and_the_target(diabetes):
+    assert diabetes.shape == (442, 11) and diabetes.attrs["dataset"] == "diabetes"
+    assert list(diabetes.columns[:4]) == ["age", "sex", "bmi", "bp"]
+    assert diabetes["age"].between(19, 79).all()  # raw ages, not scikit-learn's scaled values
+    assert (diabetes.dtypes == "float64").all()
+
+
+def test_split_is_seeded_disjoint_and_scaled_on_training_rows_only(diabetes, model_input):
+    arrays, transform, test_rows = model_input
+    sizes = {k: len(arrays[k]) for k in ("x_train", "x_val", "x_test")}
+    assert sum(sizes.values()) == 442 and sizes["x_test"] == 89
+    assert sizes["x_val"] == pytest.approx(0.2 * 353, abs=1)
+    np.testing.assert_allclose(arrays["x_train"].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(arrays["x_train"].std(axis=0), 1, atol=1e-3)
+    assert np.abs(arrays["x_test"].mean(axis=0)).max() > 0.01  # test rows did not shape the scaler
+    assert arrays["x_train"].dtype == np.float32 and list(arrays["feature_names"])[:2] == ["age", "sex"]
+    # The raw test rows give, through the transform, exactly the test arrays.
+    np.testing.assert_allclose(transform.transform(test_rows.drop(columns="progression")),
+                               arrays["x_test"], rtol=1e-5)
+    np.testing.assert_array_equal(test_rows["progression"], arrays["y_test"])
+    again, _, _ = nodes.split_table(diabetes, params())
+    np.testing.assert_array_equal(again["y_test"], arrays["y_test"])
+    other, _, _ = nodes.split_table(diabetes, params(seed=7))
+    assert not np.array_equal(other["y_test"], arrays["y_test"])
+
+
+def test_split_refuses_a_table_of_another_dataset(diabetes):
+    fix = "kedro run --pipeline=regression_ingestion --params regression.dataset=linear_toy"
+    with pytest.raises(ConfigurationError, match=fix):
+        nodes.split_table(diabetes, params(dataset="linear_toy"))
+
+
+def test_linear_toy_learns_from_the_course_points_and_is_tested_further_along_the_line():
+    table = nodes.ingest_table(NO_FILES, params(dataset="linear_toy"))
+    arrays, _, test_rows = nodes.split_table(table, params(dataset="linear_toy"))
+    np.testing.assert_array_equal(arrays["x_train"][:, 0], [-1, 0, 1, 2, 3, 4])  # not scaled
+    np.testing.assert_array_equal(arrays["y_train"], [-3, -1, 1, 3, 5, 7])
+    assert len(arrays["x_val"]) == 0 and arrays["x_val"].shape == (0, 1)
+    assert list(test_rows["x"]) == [5, 6, 7, 8, 9, 10] and list(test_rows["y"])[-1] == 19
+
+
+def test_boston_housing_split_is_the_keras_one(tmp_path):
+    """load_data() of keras.datasets.boston_housing: RandomState(113) shuffle, 80/20 split."""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(506, 13)), rng.normal(size=506)
+    (tmp_path / "boston_housing").mkdir()
+    np.savez(tmp_path / "boston_housing" / "boston_housing.npz", x=x, y=y)
+    table = nodes.ingest_table(RawFiles(tmp_path, {"boston_housing": {"files": {}}}),
+                               params(dataset="boston_housing"))
+    indices = np.arange(506)
+    np.random.RandomState(113).shuffle(indices)
+    train, test = table[table["_split"] == "train"], table[table["_split"] == "test"]
+    assert (len(train), len(test)) == (404, 102)
+    np.testing.assert_array_equal(train[nodes.BOSTON_COLUMNS].to_numpy(), x[indices[:404]])
+    np.testing.assert_array_equal(test["MEDV"].to_numpy(), y[indices[404:]])
+    arrays, _, _ = nodes.split_table(table, params(dataset="boston_housing"))
+    assert len(arrays["x_test"]) == 102 and len(arrays["x_train"]) + len(arrays["x_val"]) == 404
+
+
+def test_csv_categorical_column_is_one_hot_encoded_and_served_from_raw_rows(houses):
+    path, frame = houses
+    settings = csv_params(path, data__categorical=["city"])
+    table = nodes.ingest_table(NO_FILES, settings)
+    assert table["city"].dtype != "float64" and table["rooms"].dtype == "float64"
+    arrays, transform, test_rows = nodes.split_table(table, settings)
+    assert list(arrays["feature_names"]) == ["rooms", "area", "city_Lyon", "city_Nice", "city_Paris"]
+    model = build_regressor(5, {"architecture": "linear", "l2": 0.0})
+    served = TrainedRegressor(model, transform, test_rows.drop(columns="price").head(3))
+    expected = model.predict(arrays["x_test"][:3], verbose=0).reshape(-1)
+    np.testing.assert_allclose(served.predict(served.example), expected, rtol=1e-5)
+    # An unseen category is encoded as all zeros, not an error.
+    unseen = served.example.assign(city="Brest")
+    assert np.isfinite(served.predict(unseen)).all()
+
+
+def test_csv_features_parameter_selects_columns(houses):
+    path, _ = houses
+    table = nodes.ingest_table(NO_FILES, csv_params(path, data__features=["rooms"]))
+    assert list(table.columns) == ["rooms", "price"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"data__target": "cost"},
+     r"^Column 'cost' \(regression.data.target\) is not in .*houses.csv \(all 40 rows lack it\); "
+     r"its columns are: rooms, area, city, price\.$"),
+    ({}, r"^Column 'city' of .*houses.csv is not numeric: 40 of 40 rows hold text such as '\w+'; "
+         r"list it in regression.data.categorical to one-hot encode it"),
+    ({"data__features": ["rooms", "garden"]}, r"^Column 'garden' \(regression.data.features\)"),
+])
+def test_bad_csv_columns_stop_with_one_line_naming_column_and_rows(houses, change, expected):
+    path, _ = houses
+    with pytest.raises(ConfigurationError, match=expected) as error:
+        nodes.ingest_table(NO_FILES, csv_params(path, **change))
+    assert "\n" not in str(error.value)
+
+
+def test_missing_values_stop_with_column_and_row_count(houses):
+    path, frame = houses
+    frame.loc[[4, 9, 30], "area"] = np.nan
+    frame.to_csv(path, index=False)
+    expected = (r"^Column 'area' of .*houses.csv has no value in 3 of 40 rows \(first: data row 5\); "
+                r"fill or drop those rows\.$")
+    with pytest.raises(ConfigurationError, match=expected):
+        nodes.ingest_table(NO_FILES, csv_params(path, data__categorical=["city"]))
+
+
+def test_text_in_a_numeric_column_is_counted(houses):
+    path, frame = houses
+    frame["rooms"] = frame["rooms"].astype(object)
+    frame.loc[[1, 2], "rooms"] = "three"  # (pandas itself reads "n/a", "NA", "" as missing values)
+    frame.to_csv(path, index=False)
+    with pytest.raises(ConfigurationError, match=r"Column 'rooms' .* 2 of 40 rows hold text such as 'three'"):
+        nodes.ingest_table(NO_FILES, csv_params(path, data__categorical=["city"]))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"dataset": "mnist"}, "regression.dataset='mnist' is not known"),
+    ({"dataset": "csv"}, "regression.data.filepath is not set"),
+    ({"dataset": "csv", "data__filepath": "nowhere.csv", "data__target": "y"},
+     "regression.data.filepath='nowhere.csv': no such file"),
+    ({"split__validation_fraction": 1.0}, "regression.split.validation_fraction=1.0 is invalid"),
+    ({"model__architecture": "cnn"}, "regression.model.architecture='cnn' is not known"),
+    ({"model__units": []}, "regression.model.units=[] is invalid"),
+    ({"model__dropout": 1.5}, "regression.model.dropout=1.5 is invalid"),
+    ({"model__batch_norm": "yes"}, "regression.model.batch_norm='yes' is invalid"),
+    ({"training__optimizer": "lbfgs"}, "regression.training.optimizer='lbfgs' is not known"),
+    ({"training__epochs": -1}, "regression.training.epochs=-1 is invalid"),
+    ({"gradient_tape__learning_rate": 0}, "regression.gradient_tape.learning_rate=0 is invalid"),
+    ({"data__categorical": "city"}, "regression.data.categorical='city' is invalid"),
+])
+def test_validate_parameters_names_the_bad_parameter(change, message):
+    with pytest.raises(ConfigurationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        validate_parameters(params(**change))
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "linear_toy", "boston_housing", "fuel_consumption"])
+def test_every_preset_is_valid(dataset):
+    validate_parameters(params(dataset=dataset))
+
+
+def test_models_have_the_course_layers():
+    linear = build_regressor(3, {"architecture": "linear", "l2": 0.0})
+    assert [type(layer).__name__ for layer in linear.layers] == ["InputLayer", "Dense"]
+    assert linear.layers[-1].units == 1 and linear.count_params() == 4
+    deep = build_regressor(3, {"architecture": "deep", "units": [100, 100], "l2": 0.0,
+                               "dropout": 0.0, "batch_norm": False})
+    dense = [layer for layer in deep.layers if type(layer).__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [100, 100, 1]
+    assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", "linear"]
+    options = build_regressor(3, {"architecture": "deep", "units": [8], "l2": 0.01, "dropout": 0.3,
+                                  "batch_norm": True})
+    names = [type(layer).__name__ for layer in options.layers]
+    assert names == ["InputLayer", "Dense", "BatchNormalization", "Activation", "Dropout", "Dense"]
+    assert options.layers[1].kernel_regularizer is not None
+
+
+def test_linear_toy_is_recovered_both_ways():
+    settings = params(dataset="linear_toy", training__epochs=20)  # the preset's 40, halved
+    table = nodes.ingest_table(NO_FILES, settings)
+    arrays, _, _ = nodes.split_table(table, settings)
+    tape = nodes.fit_by_gradient_tape(arrays, settings)
+    assert tape["w"].shape == (501, 1) and tape["b"].shape == (501,) and tape["loss"].shape == (501,)
+    assert tape["w"][0, 0] == 0 and tape["loss"][-1] < tape["loss"][0]
+    model, history = nodes.train_regressor(arrays, settings)
+    assert len(history["w"]) == len(history["b"]) == 20
+    metrics, predictions = nodes.evaluate_regressor(model, arrays, tape)
+    values = {key: entry["value"] for key, entry in metrics.items()}
+    for way in ("gradient_tape", "keras"):
+        assert values[f"{way}_w"] == pytest.approx(2, abs=0.01)
+        assert values[f"{way}_b"] == pytest.approx(-1, abs=0.01)
+    assert values["test_r2"] > 0.999 and values["baseline_test_mae"] < 1e-3
+    assert predictions["y_pred"][-1] == pytest.approx(19, abs=0.1)  # the course's x = 10
+    assert type(model).__name__ == "Functional"  # the weight-tracing class is dropped for saving
+    figure = nodes.plot_weight_paths(tape, history, arrays)
+    assert len(figure.axes) == 3
+
+
+def test_evaluation_metrics_figures_and_the_served_model(model_input):
+    arrays, transform, test_rows = model_input
+    settings = params(training__epochs=2)
+    model, history = nodes.train_regressor(arrays, settings)
+    tape = nodes.fit_by_gradient_tape(arrays, params(gradient_tape__epochs=5))
+    metrics, predictions = nodes.evaluate_regressor(model, arrays, tape)
+    assert {"test_mse", "test_mae", "test_r2", "baseline_test_mse", "baseline_test_mae",
+            "baseline_test_r2", "gradient_tape_test_mse", "gradient_tape_test_mae",
+            "gradient_tape_test_r2"} == set(metrics)
+    assert all(entry["step"] == 0 for entry in metrics.values())
+    assert 0.4 < metrics["baseline_test_r2"]["value"] < 0.5  # least squares on diabetes
+    for figure in (nodes.plot_learning_curves(history), nodes.plot_predicted_vs_actual(predictions),
+                   nodes.plot_residuals(predictions), nodes.plot_weight_paths(tape, history, arrays)):
+        assert figure.axes
+    served = nodes.package_model(model, transform, test_rows, settings)
+    assert list(served.example.columns) == list(arrays["feature_names"]) and len(served.example) == 5
+    np.testing.assert_allclose(served.predict(served.example), predictions["y_pred"][:5], rtol=1e-4)

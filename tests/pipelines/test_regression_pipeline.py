@@ -1,0 +1,210 @@
+"""The regression app end to end through a KedroSession, on tiny settings, into a temporary MLflow
+store; and the real boston_housing and fuel_consumption files through a local HTTP mirror."""
+
+import subprocess
+import sys
+
+import keras
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.pipeline_registry import register_pipelines
+from tests.conftest import SHARED_DATASETS, write_sha256sums
+from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+
+QUICK = {"training": {"epochs": 2, "verbose": 0}, "gradient_tape": {"epochs": 20}}
+STAGES = ["regression_ingestion", "regression_preprocessing", "regression_training",
+          "regression_evaluation"]
+
+
+def run(project, pipeline, **params):
+    run_pipeline(project, pipeline, {"regression": {**QUICK, **params}})
+
+
+def served_matches_the_network(project, run_id, target):
+    """The MLflow model predicts from raw feature rows what the network predicts from the
+    transformed test arrays."""
+    rows = pd.read_parquet(project / "data/05_model_input/regression/test_rows.parquet")
+    model_input = np.load(project / "data/05_model_input/regression/model_input.npz")
+    network = keras.saving.load_model(project / "data/06_models/regression/regressor.keras")
+    served = mlflow.pyfunc.load_model(f"runs:/{run_id}/regression_model")
+    features = rows.drop(columns=[target])
+    assert served.metadata.get_input_schema().input_names() == list(features.columns)
+    predicted = np.asarray(served.predict(features.head(8))).reshape(-1)
+    expected = network.predict(model_input["x_test"][:8], verbose=0).reshape(-1)
+    np.testing.assert_allclose(predicted, expected, rtol=1e-4, atol=1e-3)
+    return served, features
+
+
+def test_registry_names_the_app_and_its_stages():
+    pipelines = register_pipelines()
+    assert {"regression", *STAGES} <= set(pipelines)
+    assert set(pipelines["regression"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
+    assert set(pipelines["regression"].nodes) <= set(pipelines["__default__"].nodes)
+    for stage in STAGES:
+        namespace = "regression." + stage.removeprefix("regression_")
+        assert {node.namespace for node in pipelines[stage].nodes} == {namespace}
+    assert all(name.startswith(("regression.", "params:regression", "raw_files"))
+               for name in pipelines["regression"].datasets())
+
+
+@pytest.mark.slow
+def test_regression_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
+    run(project, "regression")
+    row, metrics = top_run("regression")
+    assert row["status"] == "FINISHED"
+    for prefix in ("test", "baseline_test", "gradient_tape_test"):
+        assert {f"regression.{prefix}_{name}" for name in ("mse", "mae", "r2")} <= set(metrics)
+    assert 0.4 < metrics["regression.baseline_test_r2"] < 0.5  # least squares on diabetes
+    assert {"regression.train_loss", "regression.val_loss", "regression.val_mae"} <= set(metrics)
+    assert row["params.regression.dataset"] == "diabetes"
+    assert row["params.regression.training.epochs"] == "2"
+    client = mlflow.MlflowClient()
+    assert [m.step for m in client.get_metric_history(row.run_id, "regression.val_loss")] == [0, 1]
+    artifacts = {a.path for a in client.list_artifacts(row.run_id, "regression")}
+    assert {"regression/learning_curves.png", "regression/predicted_vs_actual.png",
+            "regression/residuals.png", "regression/weight_paths.png"} <= artifacts
+    served, features = served_matches_the_network(project, row.run_id, "progression")
+    assert features["age"].between(19, 79).all()  # raw values go in, not scaled ones
+    with pytest.raises(Exception, match="bmi"):  # the signature names the missing column
+        served.predict(features.drop(columns=["bmi"]))
+
+
+@pytest.mark.slow
+def test_linear_toy_recovers_w_and_b_both_ways(project):
+    run(project, "regression", dataset="linear_toy", training={"epochs": 20, "verbose": 0},
+        gradient_tape={"epochs": 500})
+    row, metrics = top_run("regression")
+    for way in ("keras", "gradient_tape"):
+        assert metrics[f"regression.{way}_w"] == pytest.approx(2, abs=0.01)
+        assert metrics[f"regression.{way}_b"] == pytest.approx(-1, abs=0.01)
+    path = mlflow.MlflowClient().get_metric_history(row.run_id, "regression.train_w")
+    assert [m.step for m in path] == list(range(20)) and path[-1].value == pytest.approx(2, abs=0.01)
+    assert "regression.val_loss" not in metrics  # six points: no validation set
+    served = mlflow.pyfunc.load_model(f"runs:/{row.run_id}/regression_model")
+    prediction = np.asarray(served.predict(pd.DataFrame({"x": [10.0]}))).reshape(-1)
+    assert prediction[0] == pytest.approx(19, abs=0.1)  # the course's question
+
+
+@pytest.mark.slow
+def test_each_stage_runs_alone_once_its_inputs_exist(project):
+    for stage in STAGES:
+        run(project, stage, training={"epochs": 1, "verbose": 0})
+    assert (project / "data/08_reporting/regression/residuals.png").is_file()
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    assert len(runs) == 4 and (runs["status"] == "FINISHED").all()
+
+
+def test_a_stage_without_its_inputs_names_the_missing_file(project):
+    with pytest.raises(Exception, match="model_input.npz does not exist yet"):
+        run(project, "regression_training")
+
+
+@pytest.mark.parametrize("params", [
+    {"dataset": "housing"},
+    {"dataset": "csv"},
+    {"model": {"architecture": "deep", "dropout": 1.0}},
+])
+def test_bad_parameters_stop_before_any_node_runs(project, params):
+    with pytest.raises(ConfigurationError):
+        run(project, "regression", **params)
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_kedro_run_reports_a_missing_target_column_in_one_line(project):
+    pd.DataFrame({"area": [50.0, 60, 70, 80, 90, 100], "price": [1.0, 2, 3, 4, 5, 6]}).to_csv(
+        project / "data" / "flats.csv", index=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=regression", "--params",
+         "regression.dataset=csv,regression.data.filepath=data/flats.csv,regression.data.target=cost"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    expected = ("Error: Column 'cost' (regression.data.target) is not in data/flats.csv (all 6 rows "
+                "lack it); its columns are: area, price.")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+# --- real data through a local mirror ----------------------------------------------------------
+
+
+def build_boston_npz(housing_csv, target):
+    """``boston_housing.npz`` as Keras publishes it: ``x`` (506 x 13) and ``y`` (506) of the
+    StatLib rows in file order; ``load_data()`` shuffles and splits them when it reads them."""
+    table = np.loadtxt(housing_csv, delimiter=",")
+    assert table.shape == (506, 14)
+    np.savez(target, x=table[:, :13], y=table[:, 13])
+
+
+@pytest.fixture
+def boston_mirror(http_mirror):
+    source = SHARED_DATASETS / "boston_housing" / "housing.csv"
+    if not source.is_file():
+        pytest.skip("../shared/datasets/boston_housing is not available")
+    url, folder = http_mirror
+    (folder / "boston_housing").mkdir()
+    build_boston_npz(source, folder / "boston_housing" / "boston_housing.npz")
+    write_sha256sums(folder / "boston_housing")  # a rebuilt file: not the publisher's bytes
+    return url, source
+
+
+@pytest.fixture
+def fuel_mirror(http_mirror):
+    source = SHARED_DATASETS / "fuel_consumption_co2" / "FuelConsumptionCo2.csv"
+    if not source.is_file():
+        pytest.skip("../shared/datasets/fuel_consumption_co2 is not available")
+    url, folder = http_mirror
+    (folder / "fuel_consumption").mkdir()
+    (folder / "fuel_consumption" / source.name).symlink_to(source)  # no SHA256SUMS: none published
+    return url
+
+
+@pytest.mark.slow
+def test_real_boston_housing_through_a_local_mirror(project, boston_mirror, monkeypatch):
+    url, source = boston_mirror
+    monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", url)
+    run(project, "regression", dataset="boston_housing")
+    assert (project / "data/01_raw/boston_housing/boston_housing.npz").is_file()
+    row, metrics = top_run("regression")
+    assert row["status"] == "FINISHED" and "regression.test_mae" in metrics
+    model_input = np.load(project / "data/05_model_input/regression/model_input.npz")
+    assert len(model_input["x_test"]) == 102
+    assert len(model_input["x_train"]) + len(model_input["x_val"]) == 404
+    # The test rows are those of keras.datasets.boston_housing.load_data(): shuffle seed 113.
+    table = np.loadtxt(source, delimiter=",")
+    indices = np.arange(506)
+    np.random.RandomState(113).shuffle(indices)
+    rows = pd.read_parquet(project / "data/05_model_input/regression/test_rows.parquet")
+    np.testing.assert_allclose(rows["MEDV"], table[indices[404:], 13])
+    served_matches_the_network(project, row.run_id, "MEDV")
+
+
+@pytest.mark.slow
+def test_real_fuel_consumption_through_a_local_mirror(project, fuel_mirror, monkeypatch):
+    monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", fuel_mirror)
+    run(project, "regression", dataset="fuel_consumption")
+    raw = pd.read_parquet(project / "data/02_intermediate/regression/table.parquet")
+    assert len(raw) == 1067  # the bare-CR line endings were read as 1,067 rows
+    row, metrics = top_run("regression")
+    assert row["status"] == "FINISHED"
+    model_input = np.load(project / "data/05_model_input/regression/model_input.npz")
+    assert {"FUELTYPE_D", "FUELTYPE_E", "FUELTYPE_X", "FUELTYPE_Z"} <= set(model_input["feature_names"])
+    served, features = served_matches_the_network(project, row.run_id, "CO2EMISSIONS")
+    assert set(features["FUELTYPE"]) <= {"D", "E", "X", "Z"}  # raw text categories go in
+    # Rows straight from the course file (whole-number CYLINDERS, text FUELTYPE) are accepted.
+    course_rows = pd.read_csv(SHARED_DATASETS / "fuel_consumption_co2" / "FuelConsumptionCo2.csv")
+    predicted = np.asarray(served.predict(course_rows[features.columns].head(3))).reshape(-1)
+    assert predicted.shape == (3,) and np.isfinite(predicted).all()
+
+
+@pytest.mark.slow
+def test_notebook_runs_headless_on_the_pipeline_outputs(project):
+    run(project, "regression", training={"epochs": 1, "verbose": 0})
+    outputs = execute_notebook(project, "regression.ipynb")
+    assert not [out for out in outputs if out.output_type == "error"]
+    assert images_in(outputs) >= 4  # learning curves, predicted vs actual, residuals, w/b paths
+    assert any("test R2" in out.get("text", "") for out in outputs)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from dl_pipelines.pipelines import autoencoder, cnn, lstm, regression
+from dl_pipelines.pipelines import autoencoder, cnn, gan, lstm, regression
 
-APPS = {"cnn": cnn, "regression": regression, "lstm": lstm, "autoencoder": autoencoder}
+APPS = {"cnn": cnn, "lstm": lstm, "autoencoder": autoencoder, "regression": regression,
+        "gan": gan}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

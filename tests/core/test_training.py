@@ -43,3 +43,18 @@ def test_train_model_is_seeded_and_returns_float_history():
     (first, history), (second, _) = runs
     assert list(history) == ["loss", "val_loss"] and all(isinstance(v, float) for v in history["loss"])
     np.testing.assert_allclose(first.get_weights()[0], second.get_weights()[0])
+
+
+def test_checkpoint_fingerprint_ignores_keras_automatic_layer_names(tmp_path):
+    """A resumed run builds its model after other models (a plain `kedro run` of every app), so
+    Keras numbers its layers differently; it must still find its own checkpoint."""
+    from dl_pipelines.core.training import _architecture
+
+    def build():
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+
+    first = build()
+    keras.layers.Dense(2)  # another model's layer takes the next automatic number
+    assert _architecture(first) == _architecture(build())
+    wider = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8), keras.layers.Dense(1)])
+    assert _architecture(first) != _architecture(wider)

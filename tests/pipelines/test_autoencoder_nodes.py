@@ -7,9 +7,10 @@ import yaml
 from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.images import ingest_images, split_images
+from dl_pipelines.core.plotting import image_rows
 from dl_pipelines.pipelines.autoencoder import IMAGE_SHAPES, nodes, validate_parameters
 from dl_pipelines.pipelines.autoencoder.models import ARCHITECTURES, build_autoencoder, deep_widths
-from dl_pipelines.pipelines.autoencoder.plotting import code_scatter, image_rows, project_to_2d
+from dl_pipelines.pipelines.autoencoder.plotting import code_scatter, project_to_2d
 from tests.conftest import PROJECT_ROOT
 from tests.helpers import app_params
 

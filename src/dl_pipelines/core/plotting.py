@@ -92,3 +92,31 @@ def heatmap(table: pd.DataFrame, title: str, value_format: str = "{:.3f}") -> Fi
                 color="black" if value > middle else "white")
     ax.set_title(title)
     return fig
+
+
+def image_rows(rows: Mapping[str, np.ndarray], column_titles: Sequence[str] | None = None,
+               title: str = "") -> Figure:
+    """One labelled row per entry of ``rows`` (each (N, H, W) or (N, H, W, C), same N), e.g.
+    originals above their reconstructions, or generated samples epoch by epoch."""
+    ncols = max((len(images) for images in rows.values()), default=1) or 1
+    fig = Figure(figsize=(1.2 * ncols + 1.2, 1.3 * len(rows) + 0.5), layout="constrained")
+    axes = fig.subplots(max(len(rows), 1), ncols, squeeze=False)
+    for row, (label, images) in zip(axes, rows.items(), strict=False):
+        for col, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if col >= len(images):
+                continue
+            image = np.asarray(images[col])
+            if image.ndim == 3 and image.shape[-1] == 1:
+                image = image[..., 0]
+            # vmin/vmax: a reconstruction is drawn on the same grey scale as its original.
+            top = 255 if image.dtype == np.uint8 else 1
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=top)
+            if column_titles is not None and label == next(iter(rows)):
+                ax.set_title(column_titles[col], fontsize=8)
+        row[0].set_ylabel(label, fontsize=9)
+    fig.suptitle(title)
+    return fig

@@ -10,6 +10,8 @@ or ``learning_rate_decay`` (``none`` or ``cosine``: see :func:`learning_rate_sch
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -117,8 +119,12 @@ def train_model(
     callback_settings = dict(training)
     if not checkpoints:
         callback_settings.update(checkpoint_dir=None, tensorboard_dir=None)
-    fingerprint = settings_fingerprint({"app": app, "seed": seed, "epochs": epochs,
-                                        "training": training, "model": model.get_config()})
+    fingerprint = settings_fingerprint({
+        "app": app, "seed": seed, "epochs": epochs,
+        # How the run prints or where it runs does not change what is trained.
+        "training": {k: v for k, v in training.items() if k not in ("verbose", "strategy")},
+        "model": _architecture(model),
+    })
     history = model.fit(
         *train,
         validation_data=validation,
@@ -128,6 +134,12 @@ def train_model(
         verbose=fit_verbosity(training["verbose"]),
     )
     return model, {name: [float(v) for v in values] for name, values in history.history.items()}
+
+
+def _architecture(model: keras.Model) -> str:
+    """The model's configuration without Keras' automatic layer-name counters (``dense_12``),
+    which depend on what the process built before: a resumed run must find its checkpoint."""
+    return re.sub(r'_\d+"', '"', json.dumps(model.get_config(), sort_keys=True, default=str))
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from dl_pipelines.core import plotting
 from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.training import learning_rate_schedule, make_optimizer, train_model
 from dl_pipelines.pipelines.autoencoder.models import build_autoencoder, shape_problem
-from dl_pipelines.pipelines.autoencoder.plotting import code_scatter, image_rows
+from dl_pipelines.pipelines.autoencoder.plotting import code_scatter
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def plot_reconstructions(encoded: dict[str, np.ndarray], baseline: dict[str, np.
     rows = {"original": model_input["x_test"][chosen],
             f"autoencoder\n({settings['model']['architecture']})": encoded["reconstructions"][chosen],
             f"PCA-{code_size}": np.clip(baseline["reconstructions"][chosen], 0, 1)}
-    return image_rows(rows, [names[labels[i]] for i in chosen],
+    return plotting.image_rows(rows, [names[labels[i]] for i in chosen],
                       title=f"{settings['dataset']}: test images and their reconstructions "
                             f"from {code_size} numbers")
 

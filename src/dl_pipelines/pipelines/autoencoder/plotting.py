@@ -1,5 +1,4 @@
-"""Figures of the autoencoder app that other apps could share (candidates for ``core.plotting``):
-rows of images to compare side by side, and 2-D codes coloured by label."""
+"""Figures of the autoencoder app: 2-D codes coloured by label."""
 
 from __future__ import annotations
 
@@ -7,34 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-
-
-def image_rows(rows: Mapping[str, np.ndarray], column_titles: Sequence[str] | None = None,
-               title: str = "") -> Figure:
-    """One labelled row per entry of ``rows`` (each (N, H, W) or (N, H, W, C), same N), e.g.
-    originals above their reconstructions, or generated samples epoch by epoch."""
-    ncols = max((len(images) for images in rows.values()), default=1) or 1
-    fig = Figure(figsize=(1.2 * ncols + 1.2, 1.3 * len(rows) + 0.5), layout="constrained")
-    axes = fig.subplots(max(len(rows), 1), ncols, squeeze=False)
-    for row, (label, images) in zip(axes, rows.items(), strict=False):
-        for col, ax in enumerate(row):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if col >= len(images):
-                continue
-            image = np.asarray(images[col])
-            if image.ndim == 3 and image.shape[-1] == 1:
-                image = image[..., 0]
-            # vmin/vmax: a reconstruction is drawn on the same grey scale as its original.
-            top = 255 if image.dtype == np.uint8 else 1
-            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=top)
-            if column_titles is not None and label == next(iter(rows)):
-                ax.set_title(column_titles[col], fontsize=8)
-        row[0].set_ylabel(label, fontsize=9)
-    fig.suptitle(title)
-    return fig
 
 
 def project_to_2d(codes: np.ndarray) -> tuple[np.ndarray, str]:

@@ -1,0 +1,64 @@
+"""The gan app: ingestion -> preprocessing -> training -> evaluation.
+
+Each node carries the namespace ``gan.<stage>``, which groups it in Kedro-Viz and tells the
+parameter-validation hook which app it belongs to; dataset names are already ``gan.``-prefixed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from kedro.pipeline import Pipeline, node
+
+from dl_pipelines.core import images
+from dl_pipelines.pipelines.gan import nodes
+
+
+def create_pipelines() -> dict[str, Pipeline]:
+    """The app pipeline ``gan`` and its four stages ``gan_<stage>``."""
+    ingestion = Pipeline([
+        node(images.ingest_images, ["raw_files", "params:gan"], "gan.raw_images",
+             name="ingest_images", namespace="gan.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(partial(images.split_images, app="gan"), ["gan.raw_images", "params:gan"],
+             "gan.model_input", name="split_images", namespace="gan.preprocessing"),
+    ])
+    training = Pipeline([
+        node(nodes.train_gan, ["gan.model_input", "params:gan"],
+             ["gan.generator", "gan.discriminator", "gan.training_history", "gan.progress"],
+             name="train_gan", namespace="gan.training"),
+    ])
+    evaluation = Pipeline([
+        node(nodes.progress_images, "gan.progress", "gan.progress_images",
+             name="progress_images", namespace="gan.evaluation"),
+        node(nodes.progress_animation, ["gan.progress", "params:gan"], "gan.progress_gif",
+             name="progress_animation", namespace="gan.evaluation"),
+        node(nodes.plot_final_grid, ["gan.progress", "gan.model_input"], "gan.final_grid_plot",
+             name="plot_final_grid", namespace="gan.evaluation"),
+        node(nodes.plot_losses, "gan.training_history", "gan.losses_plot",
+             name="plot_losses", namespace="gan.evaluation"),
+        node(nodes.plot_interpolation, ["gan.generator", "params:gan"], "gan.interpolation_plot",
+             name="plot_interpolation", namespace="gan.evaluation"),
+        node(nodes.plot_latent_shifts, ["gan.generator", "params:gan"],
+             ["gan.latent_means_plot", "gan.latent_spreads_plot"],
+             name="plot_latent_shifts", namespace="gan.evaluation"),
+        node(nodes.generate_images, ["gan.generator", "gan.model_input", "params:gan"],
+             "gan.generated_images", name="generate_images", namespace="gan.evaluation"),
+        node(nodes.train_digit_classifier, ["gan.model_input", "params:gan"],
+             ["gan.classifier", "gan.classifier_history"],
+             name="train_digit_classifier", namespace="gan.evaluation"),
+        node(nodes.score_samples, ["gan.classifier", "gan.generated_images", "gan.model_input"],
+             "gan.test_metrics", name="score_samples", namespace="gan.evaluation"),
+        node(nodes.plot_samples, ["gan.generated_images", "gan.classifier", "gan.model_input"],
+             "gan.samples_plot", name="plot_samples", namespace="gan.evaluation"),
+        node(nodes.package_generator, "gan.generator", "gan.mlflow_model",
+             name="log_model", namespace="gan.evaluation"),
+    ])
+    return {
+        "gan": ingestion + preprocessing + training + evaluation,
+        "gan_ingestion": ingestion,
+        "gan_preprocessing": preprocessing,
+        "gan_training": training,
+        "gan_evaluation": evaluation,
+    }

@@ -1,0 +1,155 @@
+"""The gan app end to end through a KedroSession, on digits, into a temporary MLflow store."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+from PIL import Image
+
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.pipeline_registry import register_pipelines
+from dl_pipelines.pipelines.gan.models import EpochGridRecorder
+from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+
+TINY = {"model": {"noise_size": 16, "generator_filters": 32, "discriminator_filters": 8},
+        "training": {"epochs": 2, "verbose": 0},
+        "evaluation": {"classifier": {"epochs": 2}}}
+STAGES = ["gan_ingestion", "gan_preprocessing", "gan_training", "gan_evaluation"]
+
+
+def run(project, pipeline, **params):
+    merged = {key: {**TINY.get(key, {}), **params.pop(key, {})} for key in TINY}
+    run_pipeline(project, pipeline, {"gan": {**merged, **params}})
+
+
+def test_registry_names_the_app_and_its_stages():
+    pipelines = register_pipelines()
+    assert {"gan", *STAGES} <= set(pipelines)
+    assert set(pipelines["gan"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
+    assert set(pipelines["gan"].nodes) <= set(pipelines["__default__"].nodes)
+    assert {node.namespace for node in pipelines["gan"].nodes} == {
+        "gan.ingestion", "gan.preprocessing", "gan.training", "gan.evaluation"}
+
+
+@pytest.mark.slow
+def test_gan_pipeline_logs_metrics_artifacts_and_loadable_models(project):
+    # A judge trained long enough to be decent: real test images then score near 10 classes.
+    run(project, "gan", evaluation={"classifier": {"epochs": 15}})
+    run_row, metrics = top_run("gan")
+    assert run_row["status"] == "FINISHED"
+    assert metrics["gan.classifier_test_accuracy"] > 0.9
+    assert 8.5 < metrics["gan.baseline_test_inception_score"] <= 10
+    assert 1 <= metrics["gan.test_inception_score"] <= 10
+    assert 0 <= metrics["gan.baseline_test_fid"] < metrics["gan.test_fid"]
+    assert run_row["params.gan.model.noise_size"] == "16"
+
+    client = mlflow.MlflowClient()
+    for name in ("gan.train_generator_loss", "gan.train_discriminator_loss"):
+        assert [m.step for m in client.get_metric_history(run_row.run_id, name)] == [0, 1]
+    assert "gan.classifier.val_accuracy" in metrics
+    artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "gan")}
+    assert {"gan/progress.gif", "gan/progress", "gan/final_grid.png", "gan/losses.png",
+            "gan/interpolation.png", "gan/latent_means.png", "gan/latent_spreads.png",
+            "gan/samples.png"} <= artifacts
+    pngs = {a.path for a in client.list_artifacts(run_row.run_id, "gan/progress")}
+    assert pngs == {f"gan/progress/epoch_00{e}.png" for e in range(3)}
+    gif = Image.open(project / "data/08_reporting/gan/progress.gif")
+    assert gif.n_frames == 3 and gif.info.get("loop") == 0
+
+    models = project / "data/06_models/gan"
+    generator = keras.models.load_model(models / "generator.keras")
+    discriminator = keras.models.load_model(models / "discriminator.keras")
+    noise = np.random.default_rng(0).normal(size=(4, 16)).astype(np.float32)
+    images = generator.predict(noise, verbose=0)
+    assert images.shape == (4, 8, 8, 1) and images.min() >= -1 and images.max() <= 1
+    assert discriminator.predict(images, verbose=0).shape == (4, 1)
+
+    uri = f"runs:/{run_row.run_id}/gan_generator"
+    served = mlflow.pyfunc.load_model(uri)
+    assert served.metadata.get_input_schema().inputs[0].shape == (-1, 16)
+    assert served.metadata.get_output_schema().inputs[0].shape == (-1, 8, 8, 1)
+    np.testing.assert_allclose(np.asarray(served.predict(noise)), images, rtol=1e-5, atol=1e-6)
+
+
+class StopAt(keras.callbacks.Callback):
+    """Stands for a Ctrl-C: raises KeyboardInterrupt as epoch ``epoch`` begins."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_interrupted_training_resumes_from_the_last_checkpoint(project, monkeypatch):
+    for stage in ("gan_ingestion", "gan_preprocessing"):
+        run(project, stage)
+    checkpoints = {"checkpoint_dir": "data/06_models/checkpoints", "epochs": 5, "verbose": 0}
+    original_fit = keras.Model.fit
+
+    def fit_then_stop(self, *args, callbacks=None, **kwargs):
+        return original_fit(self, *args, callbacks=[*(callbacks or []), StopAt(3)], **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(keras.Model, "fit", fit_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            run(project, "gan_training", training=checkpoints)
+    assert any((project / "data/06_models/checkpoints/gan").iterdir())
+    assert not (project / "data/06_models/gan/generator.keras").exists()
+
+    epochs_trained = []
+    monkeypatch.setattr(EpochGridRecorder, "on_epoch_begin",
+                        lambda self, epoch, logs=None: epochs_trained.append(epoch), raising=False)
+    run(project, "gan_training", training=checkpoints)
+    assert epochs_trained == [3, 4]  # epochs 0-2 were restored, not trained again
+    history = json.loads((project / "data/06_models/gan/history.json").read_text())
+    assert len(history["generator_loss"]) == 5  # the losses from before the interruption are kept
+    progress = np.load(project / "data/07_model_output/gan/progress.npz")
+    assert progress["grids"].shape[0] == 6 and all(grid.any() for grid in progress["grids"])
+    assert not any((project / "data/06_models/checkpoints/gan").iterdir())  # done: backup removed
+
+
+def test_bad_parameters_stop_before_any_node_runs(project):
+    with pytest.raises(ConfigurationError, match="gan.model.generator_filters"):
+        run(project, "gan", model={"generator_filters": 30})
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_kedro_run_reports_a_user_mistake_in_one_line(project):
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=gan",
+         "--params", "gan.training.beta_1=1.5"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    expected = "Error: Parameter gan.training.beta_1=1.5 is invalid; expected a number in [0, 1)."
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.slow
+def test_notebook_runs_headless_on_the_pipeline_outputs(project):
+    run(project, "gan")
+    outputs = execute_notebook(project, "gan.ipynb")
+    assert images_in(outputs) >= 6  # losses, final grid, interpolation, means, spreads, samples
+    assert any("test inception score" in out.get("text", "") for out in outputs)
+
+
+def test_stages_show_in_kedro_registry_and_kedro_viz(project):
+    kedro = [sys.executable, "-m", "kedro"]
+    listed = subprocess.run([*kedro, "registry", "list"], cwd=project, capture_output=True,
+                            text=True, timeout=300, check=True).stdout
+    assert all(f"- {name}" in listed for name in ["gan", *STAGES])
+    subprocess.run([*kedro, "viz", "build"], cwd=project, capture_output=True, timeout=300,
+                   check=True)
+    main = json.loads((project / "build" / "api" / "main").read_text())
+    assert {"gan", *STAGES} <= {pipeline["id"] for pipeline in main["pipelines"]}
+    groups = {node["name"] for node in main["nodes"] if node["type"] == "modularPipeline"}
+    assert {"gan.ingestion", "gan.preprocessing", "gan.training", "gan.evaluation"} <= groups

@@ -12,6 +12,7 @@ from functools import partial
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
+from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.pipelines.autoencoder import nodes
 
 
@@ -59,10 +60,4 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.package_model, "autoencoder.model", "autoencoder.mlflow_model",
              name="log_model", namespace="autoencoder.evaluation"),
     ])
-    return {
-        "autoencoder": ingestion + preprocessing + training + evaluation,
-        "autoencoder_ingestion": ingestion,
-        "autoencoder_preprocessing": preprocessing,
-        "autoencoder_training": training,
-        "autoencoder_evaluation": evaluation,
-    }
+    return stage_pipelines("autoencoder", ingestion, preprocessing, training, evaluation)

@@ -11,6 +11,7 @@ from functools import partial
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
+from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.pipelines.cnn import nodes
 
 
@@ -55,10 +56,6 @@ def create_pipelines() -> dict[str, Pipeline]:
              namespace="cnn.grid_search"),
     ])
     return {
-        "cnn": ingestion + preprocessing + training + evaluation,
-        "cnn_ingestion": ingestion,
-        "cnn_preprocessing": preprocessing,
-        "cnn_training": training,
-        "cnn_evaluation": evaluation,
+        **stage_pipelines("cnn", ingestion, preprocessing, training, evaluation),
         "cnn_grid_search": grid_search,
     }

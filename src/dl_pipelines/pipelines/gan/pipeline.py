@@ -11,6 +11,7 @@ from functools import partial
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
+from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.pipelines.gan import nodes
 
 
@@ -55,10 +56,4 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.package_generator, "gan.generator", "gan.mlflow_model",
              name="log_model", namespace="gan.evaluation"),
     ])
-    return {
-        "gan": ingestion + preprocessing + training + evaluation,
-        "gan_ingestion": ingestion,
-        "gan_preprocessing": preprocessing,
-        "gan_training": training,
-        "gan_evaluation": evaluation,
-    }
+    return stage_pipelines("gan", ingestion, preprocessing, training, evaluation)

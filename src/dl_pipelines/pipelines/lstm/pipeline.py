@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node
 
+from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.pipelines.lstm import nodes
 
 
@@ -43,10 +44,4 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.package_model, "lstm.model", "lstm.mlflow_model", name="log_model",
              namespace="lstm.evaluation"),
     ])
-    return {
-        "lstm": ingestion + preprocessing + training + evaluation,
-        "lstm_ingestion": ingestion,
-        "lstm_preprocessing": preprocessing,
-        "lstm_training": training,
-        "lstm_evaluation": evaluation,
-    }
+    return stage_pipelines("lstm", ingestion, preprocessing, training, evaluation)

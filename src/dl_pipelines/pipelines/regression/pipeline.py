@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node
 
+from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.pipelines.regression import nodes
 
 
@@ -54,10 +55,4 @@ def create_pipelines() -> dict[str, Pipeline]:
               "params:regression"],
              "regression.mlflow_model", name="log_model", namespace="regression.evaluation"),
     ])
-    return {
-        "regression": ingestion + preprocessing + training + evaluation,
-        "regression_ingestion": ingestion,
-        "regression_preprocessing": preprocessing,
-        "regression_training": training,
-        "regression_evaluation": evaluation,
-    }
+    return stage_pipelines("regression", ingestion, preprocessing, training, evaluation)

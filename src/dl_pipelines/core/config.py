@@ -15,7 +15,7 @@ from typing import Any
 from dl_pipelines.core.errors import ConfigurationError
 
 __all__ = ["ConfigurationError", "fill_from_preset", "resolve_settings", "require_choice",
-           "require_positive_int", "require_positive_number", "require_fraction"]
+           "require_positive_int", "require_positive_number", "require_fraction", "require_below"]
 
 
 def fill_from_preset(base: Any, preset: Any) -> Any:
@@ -80,3 +80,10 @@ def require_fraction(name: str, value: Any) -> None:
         raise ConfigurationError(
             f"Parameter {name}={value!r} is invalid; expected a fraction between 0 and 1."
         )
+
+
+def require_below(name: str, value: Any, upper: float) -> None:
+    """Stop with one line when ``value`` is not a number in [0, ``upper``)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not 0 <= value < upper:
+        raise ConfigurationError(f"Parameter {name}={value!r} is invalid; expected a number in [0, {upper}).")

@@ -85,7 +85,7 @@ def validate_training(app: str, training: Mapping[str, Any]) -> None:
 
 def train_model(
     build: Callable[[], keras.Model],
-    train: tuple[Any, Any],
+    train: tuple[Any, Any] | Callable[[int], Any],
     validation: tuple[Any, Any] | None,
     *,
     app: str,
@@ -99,7 +99,9 @@ def train_model(
 
     Args:
         build: Returns a compiled Keras model; called inside the strategy's scope.
-        train: ``(x, y)`` for training (``y`` may be None for models that need no target).
+        train: ``(x, y)`` for training (``y`` may be None for models that need no target), or
+            an input pipeline: a function of the global batch size returning a batched
+            ``tf.data.Dataset`` (for data too large to hand over as arrays).
         validation: ``(x, y)`` for validation, or None.
         app: The app name (MLflow metric prefix, log sub-folders).
         seed: Seeds Python, NumPy and TensorFlow before the model is built.
@@ -125,11 +127,15 @@ def train_model(
         "training": {k: v for k, v in training.items() if k not in ("verbose", "strategy")},
         "model": _architecture(model),
     })
+    # The global batch: each replica gets the configured batch size.
+    batch_size = training["batch_size"] * strategy.num_replicas_in_sync
+    inputs, batch_size = ((train(batch_size),), None) if callable(train) else (train, batch_size)
     history = model.fit(
-        *train,
+        *inputs,
         validation_data=validation,
         epochs=epochs,
-        batch_size=training["batch_size"] * strategy.num_replicas_in_sync,
+        batch_size=batch_size,
+        shuffle=not callable(train),  # an input pipeline shuffles (or not) by itself
         callbacks=build_callbacks(app, callback_settings, fingerprint=fingerprint, monitor=monitor),
         verbose=fit_verbosity(training["verbose"]),
     )

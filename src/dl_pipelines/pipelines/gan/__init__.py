@@ -7,6 +7,7 @@ from typing import Any
 
 from dl_pipelines.core.config import (
     ConfigurationError,
+    require_below,
     require_choice,
     require_fraction,
     require_positive_int,
@@ -25,12 +26,6 @@ __all__ = ["create_pipelines", "validate_parameters"]
 IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1)}
 
 
-def _require_below(name: str, value: Any, upper: float) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not 0 <= value < upper:
-        raise ConfigurationError(f"Parameter {name}={value!r} is invalid; expected a number in [0, {upper}).")
-
-
 def validate_parameters(params: dict[str, Any]) -> None:
     """Check every ``gan`` parameter before any work starts; one clear line on the first problem."""
     settings = resolve_settings("gan", params)
@@ -46,13 +41,13 @@ def validate_parameters(params: dict[str, Any]) -> None:
             f"Parameter gan.model.generator_filters={model['generator_filters']!r} is invalid; "
             "expected a multiple of 4 (the generator's blocks have filters, 1/2 and 1/4 of it).")
     require_positive_int("gan.model.discriminator_filters", model["discriminator_filters"])
-    _require_below("gan.model.dropout", model["dropout"], 1)
-    _require_below("gan.model.label_smoothing", model["label_smoothing"], 0.5)
-    _require_below("gan.model.generator_ema", model["generator_ema"], 1)
+    require_below("gan.model.dropout", model["dropout"], 1)
+    require_below("gan.model.label_smoothing", model["label_smoothing"], 0.5)
+    require_below("gan.model.generator_ema", model["generator_ema"], 1)
     validate_training("gan", {**training, "early_stopping_patience": 0})
     for name in ("generator_learning_rate", "discriminator_learning_rate"):
         require_positive_number(f"gan.training.{name}", training[name])
-    _require_below("gan.training.beta_1", training["beta_1"], 1)
+    require_below("gan.training.beta_1", training["beta_1"], 1)
     require_positive_int("gan.sampling.grid_samples", sampling["grid_samples"])
     require_positive_int("gan.sampling.gif_frame_ms", sampling["gif_frame_ms"])
     if evaluation["samples"] is not None:

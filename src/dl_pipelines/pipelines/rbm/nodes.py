@@ -1,0 +1,248 @@
+"""Nodes of the rbm app. Pure functions: frames, arrays, models and dicts in and out; the catalog
+does the I/O and kedro-mlflow owns the MLflow run.
+
+The model only ever sees a user's TRAINING ratings: recommendations and the test metrics are
+computed from them, and the held-out ratings are used for nothing but counting hits.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from dl_pipelines.core import plotting
+from dl_pipelines.core.config import ConfigurationError, resolve_settings
+from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.training import learning_rate_schedule, train_model
+from dl_pipelines.pipelines.rbm import movielens
+from dl_pipelines.pipelines.rbm.models import BernoulliRBM, recommender
+from dl_pipelines.pipelines.rbm.ratings import (
+    RatingsMatrix,
+    popularity_scores,
+    ranking_metrics,
+    split_per_user,
+    top_items,
+    visible_values,
+)
+
+logger = logging.getLogger(__name__)
+
+# Users scored at once when recommending: one dense (batch, movies) block at a time.
+SCORING_BATCH = 1024
+
+
+# --- ingestion -----------------------------------------------------------------------------
+
+
+def ingest_ratings(raw_files: RawFiles, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ratings and movies of ``rbm.dataset``: generated (``synthetic``) or read from the
+    GroupLens zip (``ml-100k``, ``ml-1m``), downloaded once into ``data/01_raw``."""
+    settings = resolve_settings("rbm", params)
+    name = settings["dataset"]
+    if name == "synthetic":
+        ratings, movies = movielens.synthetic_ratings(seed=settings["seed"], **settings["synthetic"])
+    else:
+        zip_name = movielens.ARCHIVES[name][0]
+        ratings, movies = movielens.read_movielens(name, raw_files.fetch(name, [zip_name])[zip_name])
+    logger.info("%s: %d ratings by %d users of %d movies", name, len(ratings),
+                ratings["user_id"].nunique(), ratings["item_id"].nunique())
+    return ratings, movies
+
+
+# --- preprocessing -------------------------------------------------------------------------
+
+
+def split_ratings(ratings: pd.DataFrame, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Index users and movies and split each user's ratings into training and held-out parts.
+
+    Returns:
+        ``user_ids`` / ``item_ids`` (the original ids of the indices 0..n-1) and, for ``train``
+        and ``test``, the ``<part>_users``, ``<part>_items`` indices and ``<part>_ratings``.
+
+    Raises:
+        ConfigurationError: When ``rbm.recommendations.user_id`` is not a user of the dataset, or
+            top_n or k exceed the number of movies (checked here, before any training).
+    """
+    settings = resolve_settings("rbm", params)
+    user_ids, users = np.unique(ratings["user_id"].to_numpy(), return_inverse=True)
+    item_ids, items = np.unique(ratings["item_id"].to_numpy(), return_inverse=True)
+    chosen = settings["recommendations"]["user_id"]
+    if chosen is not None and chosen not in set(user_ids.tolist()):
+        raise ConfigurationError(
+            f"Parameter rbm.recommendations.user_id={chosen!r} is not a user of {settings['dataset']} "
+            f"(user ids run from {user_ids.min()} to {user_ids.max()}, {len(user_ids)} users).")
+    for name, value in (("recommendations.top_n", settings["recommendations"]["top_n"]),
+                        ("evaluation.k", settings["evaluation"]["k"])):
+        if value > len(item_ids):
+            raise ConfigurationError(f"Parameter rbm.{name}={value} is more than the {len(item_ids)} "
+                                     f"rated movies of {settings['dataset']}; choose a smaller number.")
+    held_out = split_per_user(users, settings["split"]["test_fraction"], settings["seed"])
+    stars = ratings["rating"].to_numpy()
+    parts = {"train": ~held_out, "test": held_out}
+    logger.info("Split per user: %d training and %d held-out ratings", (~held_out).sum(), held_out.sum())
+    return {"user_ids": user_ids, "item_ids": item_ids,
+            **{f"{part}_{key}": values[mask]
+               for part, mask in parts.items()
+               for key, values in (("users", users), ("items", items), ("ratings", stars))}}
+
+
+def ratings_matrix(model_input: dict[str, np.ndarray], part: str, visible: str = "implicit"
+                   ) -> RatingsMatrix:
+    """The ``train`` or ``test`` ratings as a users x movies matrix of visible values."""
+    shape = (len(model_input["user_ids"]), len(model_input["item_ids"]))
+    return RatingsMatrix.from_triples(
+        model_input[f"{part}_users"], model_input[f"{part}_items"],
+        visible_values(model_input[f"{part}_ratings"], visible), shape)
+
+
+# --- training ------------------------------------------------------------------------------
+
+
+def train_rbm(model_input: dict[str, np.ndarray], params: dict[str, Any]
+              ) -> tuple[BernoulliRBM, dict[str, list[float]]]:
+    """Train the RBM by CD-k on every user's training ratings, in shuffled batches of users.
+
+    Per-epoch ``rbm.train_reconstruction_error`` and ``rbm.train_free_energy`` go to MLflow;
+    checkpoints and resume come from the shared ``train_model``.
+    """
+    settings = resolve_settings("rbm", params)
+    model, training = settings["model"], settings["training"]
+    train = ratings_matrix(model_input, "train", settings["preprocessing"]["visible"])
+    users, movies = train.shape
+
+    def build() -> BernoulliRBM:
+        rbm = BernoulliRBM(movies, model["hidden_units"], cd_steps=model["cd_steps"],
+                           weight_decay=training["weight_decay"], seed=settings["seed"], name="rbm")
+        rbm.start_visible_bias(np.bincount(train.items, minlength=movies) / users)
+        rbm.compile(optimizer=keras.optimizers.SGD(learning_rate_schedule(training, users),
+                                                   momentum=training["momentum"]))
+        return rbm
+
+    logger.info("Training an RBM with %d hidden units on %d users x %d movies (%d ratings) for %d "
+                "epochs", model["hidden_units"], users, movies, train.nnz, training["epochs"])
+    return train_model(
+        build, lambda batch_size: train.dense_batches(batch_size, shuffle=True, seed=settings["seed"]),
+        None, app="rbm", seed=settings["seed"], training={**training, "early_stopping_patience": 0})
+
+
+# --- recommendation and evaluation ---------------------------------------------------------
+
+
+def _top_unseen(scores_of: Any, train: RatingsMatrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` unseen movies of every user, given ``scores_of(visible batch)``."""
+    batches = ((scores_of(batch), batch) for batch in train.dense_batches(SCORING_BATCH))
+    return top_items(batches, k)
+
+
+def recommend(rbm: BernoulliRBM, model_input: dict[str, np.ndarray], movies: pd.DataFrame,
+              params: dict[str, Any]) -> pd.DataFrame:
+    """Every user's top-N movies they have not rated, scored from their training ratings only.
+
+    Returns:
+        One row per user and rank: ``user_id``, ``rank`` (1 = best), ``item_id``, ``title``,
+        ``genres``, ``score`` (the RBM's probability of the movie's visible unit).
+    """
+    settings = resolve_settings("rbm", params)
+    top_n = settings["recommendations"]["top_n"]
+    train = ratings_matrix(model_input, "train", settings["preprocessing"]["visible"])
+    indices, scores = _top_unseen(rbm, train, top_n)
+    table = pd.DataFrame({
+        "user_id": np.repeat(model_input["user_ids"], top_n),
+        "rank": np.tile(np.arange(1, top_n + 1), len(indices)),
+        "item_id": model_input["item_ids"][indices.ravel()],
+        "score": scores.ravel().astype(np.float64),
+    })
+    table = table.merge(movies[["item_id", "title", "genres"]], on="item_id", how="left")
+    return table[["user_id", "rank", "item_id", "title", "genres", "score"]]
+
+
+def evaluate_recommendations(rbm: BernoulliRBM, model_input: dict[str, np.ndarray],
+                             params: dict[str, Any]
+                             ) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:
+    """Precision, recall, NDCG and MAP at k of the RBM's and the most-popular baseline's top-k
+    lists against the held-out ratings.
+
+    Returns:
+        The MLflow metrics ``test_*`` and ``baseline_test_*``, and the same as a table with one
+        row per metric and the columns ``rbm`` and ``most_popular``.
+    """
+    settings = resolve_settings("rbm", params)
+    k = settings["evaluation"]["k"]
+    train = ratings_matrix(model_input, "train", settings["preprocessing"]["visible"])
+    held_out = ratings_matrix(model_input, "test")
+    model_top, _ = _top_unseen(rbm, train, k)
+    popularity = popularity_scores(train)
+    baseline_top, _ = _top_unseen(lambda batch: np.broadcast_to(popularity, tuple(batch.shape)), train, k)
+    table = pd.DataFrame({"rbm": ranking_metrics(model_top, held_out, k),
+                          "most_popular": ranking_metrics(baseline_top, held_out, k)})
+    table = table.rename_axis("metric").reset_index()
+    logger.info("Held-out ratings, RBM against the most-popular baseline:\n%s",
+                table.to_string(index=False, float_format="%.4f"))
+    metrics = {f"{prefix}{row.metric}": {"value": float(value), "step": 0}
+               for row in table.itertuples()
+               for prefix, value in (("test_", row.rbm), ("baseline_test_", row.most_popular))}
+    return metrics, table
+
+
+def user_report(recommendations: pd.DataFrame, model_input: dict[str, np.ndarray],
+                movies: pd.DataFrame, params: dict[str, Any]) -> str:
+    """A readable Markdown page for one user, like the course's: the movies they rated (in
+    training) and the movies recommended to them, marking those they did rate in the held-out part.
+    """
+    settings = resolve_settings("rbm", params)
+    user_id = settings["recommendations"]["user_id"]
+    user_id = int(model_input["user_ids"][0] if user_id is None else user_id)
+    user = int(np.searchsorted(model_input["user_ids"], user_id))
+    described = movies.set_index("item_id")[["title", "genres"]]
+
+    def rated(part: str) -> pd.DataFrame:
+        mine = model_input[f"{part}_users"] == user
+        item_ids = model_input["item_ids"][model_input[f"{part}_items"][mine]]
+        return described.reindex(item_ids).rename_axis("item_id").reset_index().assign(
+            rating=model_input[f"{part}_ratings"][mine])
+
+    training = rated("train").sort_values(["rating", "title"], ascending=[False, True])
+    held_out = set(rated("test")["item_id"])
+    mine = recommendations[recommendations["user_id"] == user_id].copy()
+    mine["rated in held-out part"] = np.where(mine["item_id"].isin(held_out), "yes", "")
+    return "\n".join([
+        f"# Recommendations for user {user_id} ({settings['dataset']})", "",
+        f"## What user {user_id} rated ({len(training)} training ratings)", "",
+        training.to_markdown(index=False), "",
+        f"## Recommended: top {len(mine)} movies they had not rated", "",
+        mine[["rank", "item_id", "title", "genres", "score", "rated in held-out part"]].to_markdown(
+            index=False, floatfmt=".3f"), "",
+        f"{int((mine['rated in held-out part'] == 'yes').sum())} of the {len(mine)} recommendations "
+        f"are among the {len(held_out)} movies this user rated in the held-out part.", "",
+    ])
+
+
+def plot_training(history: dict[str, list[float]]) -> Figure:
+    """Reconstruction error and free energy of the training batches, by epoch."""
+    return plotting.learning_curves(history, title="rbm: contrastive divergence training")
+
+
+def plot_ranking_metrics(table: pd.DataFrame) -> Figure:
+    """The RBM's ranking metrics beside the most-popular baseline's, as bars."""
+    names, model, baseline = table["metric"], table["rbm"], table["most_popular"]
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    positions = np.arange(len(names))
+    for offset, values, label in ((-0.2, model, "RBM"), (0.2, baseline, "most popular")):
+        bars = ax.bar(positions + offset, values, width=0.4, label=label)
+        ax.bar_label(bars, fmt="%.3f", fontsize=8)
+    ax.set_xticks(positions, labels=[name.replace("_at_", "@") for name in names])
+    ax.set_ylabel("held-out ratings")
+    ax.set_title("rbm: top-k recommendations against held-out ratings")
+    ax.legend()
+    return fig
+
+
+def package_recommender(rbm: BernoulliRBM) -> keras.Model:
+    """The served model: a user's visible vector in, a score per movie out (plain Keras layers)."""
+    return recommender(rbm)

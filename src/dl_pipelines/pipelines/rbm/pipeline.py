@@ -1,0 +1,44 @@
+"""The rbm app: ingestion -> preprocessing -> training -> evaluation.
+
+Each node carries the namespace ``rbm.<stage>``, which groups it in Kedro-Viz and tells the
+parameter-validation hook which app it belongs to; dataset names are already ``rbm.``-prefixed.
+"""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline, node
+
+from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.pipelines.rbm import nodes
+
+
+def create_pipelines() -> dict[str, Pipeline]:
+    """The app pipeline ``rbm`` and its four stages ``rbm_<stage>``."""
+    ingestion = Pipeline([
+        node(nodes.ingest_ratings, ["raw_files", "params:rbm"], ["rbm.ratings", "rbm.movies"],
+             name="ingest_ratings", namespace="rbm.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(nodes.split_ratings, ["rbm.ratings", "params:rbm"], "rbm.model_input",
+             name="split_ratings", namespace="rbm.preprocessing"),
+    ])
+    training = Pipeline([
+        node(nodes.train_rbm, ["rbm.model_input", "params:rbm"], ["rbm.model", "rbm.training_history"],
+             name="train_rbm", namespace="rbm.training"),
+    ])
+    evaluation = Pipeline([
+        node(nodes.recommend, ["rbm.model", "rbm.model_input", "rbm.movies", "params:rbm"],
+             "rbm.recommendations", name="recommend", namespace="rbm.evaluation"),
+        node(nodes.user_report, ["rbm.recommendations", "rbm.model_input", "rbm.movies", "params:rbm"],
+             "rbm.user_report", name="user_report", namespace="rbm.evaluation"),
+        node(nodes.evaluate_recommendations, ["rbm.model", "rbm.model_input", "params:rbm"],
+             ["rbm.test_metrics", "rbm.ranking_metrics"], name="evaluate_recommendations",
+             namespace="rbm.evaluation"),
+        node(nodes.plot_training, "rbm.training_history", "rbm.training_plot",
+             name="plot_training", namespace="rbm.evaluation"),
+        node(nodes.plot_ranking_metrics, "rbm.ranking_metrics", "rbm.ranking_metrics_plot",
+             name="plot_ranking_metrics", namespace="rbm.evaluation"),
+        node(nodes.package_recommender, "rbm.model", "rbm.mlflow_model",
+             name="log_model", namespace="rbm.evaluation"),
+    ])
+    return stage_pipelines("rbm", ingestion, preprocessing, training, evaluation)

@@ -1,0 +1,127 @@
+"""Sparse ratings as the RBM sees them: a per-user split, a compressed-row matrix, dense batches
+of visible vectors made on the fly, top-N lists, and the ranking metrics.
+
+Nothing here builds the users x items matrix: memory grows with the number of ratings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+VISIBLE_MODES = ("implicit", "rating")
+
+
+@dataclass(frozen=True)
+class RatingsMatrix:
+    """A users x items matrix in compressed-row form: the items and values of user ``u`` are
+    ``items[indptr[u]:indptr[u + 1]]`` and ``values[...]``."""
+
+    indptr: np.ndarray
+    items: np.ndarray
+    values: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def from_triples(cls, users: np.ndarray, items: np.ndarray, values: np.ndarray,
+                     shape: tuple[int, int]) -> RatingsMatrix:
+        order = np.argsort(users, kind="stable")
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=shape[0]))])
+        return cls(indptr.astype(np.int64), items[order].astype(np.int64),
+                   values[order].astype(np.float32), (int(shape[0]), int(shape[1])))
+
+    @property
+    def nnz(self) -> int:
+        return len(self.items)
+
+    def row_counts(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def dense_batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0
+                      ) -> tf.data.Dataset:
+        """Dense float32 ``(batch, items)`` visible vectors of the users, built batch by batch
+        (only one batch is ever dense), optionally in a fresh random user order each epoch."""
+        items = tf.RaggedTensor.from_row_splits(self.items, self.indptr)
+        values = tf.RaggedTensor.from_row_splits(self.values, self.indptr)
+        width = self.shape[1]
+
+        def densify(rows: tf.Tensor) -> tf.Tensor:
+            batch_items, batch_values = tf.gather(items, rows), tf.gather(values, rows)
+            coordinates = tf.stack([batch_items.value_rowids(), batch_items.flat_values], axis=1)
+            return tf.scatter_nd(coordinates, batch_values.flat_values,
+                                 tf.stack([tf.size(rows, out_type=tf.int64), width]))
+
+        rows = tf.data.Dataset.range(self.shape[0])
+        if shuffle:
+            rows = rows.shuffle(self.shape[0], seed=seed, reshuffle_each_iteration=True)
+        return (rows.batch(batch_size).map(densify, num_parallel_calls=tf.data.AUTOTUNE)
+                .prefetch(tf.data.AUTOTUNE))
+
+
+def visible_values(ratings: np.ndarray, mode: str, top_rating: int = 5) -> np.ndarray:
+    """The visible units' values: 1 for every rated movie (``implicit``), or rating / 5
+    (``rating``, the course's input)."""
+    ratings = np.asarray(ratings, dtype=np.float32)
+    return np.ones_like(ratings) if mode == "implicit" else ratings / top_rating
+
+
+def split_per_user(users: np.ndarray, test_fraction: float, seed: int) -> np.ndarray:
+    """A boolean mask of the held-out ratings of ``users`` (indices 0..n-1): each user's ratings
+    are shuffled, the first ``round((1 - test_fraction) * n)`` kept for training and the rest held
+    out (the per-user "stratified" split of the recommender benchmarks)."""
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(len(users))
+    # Stable sort by user of the shuffled positions: a random order within each user.
+    order = shuffled[np.argsort(users[shuffled], kind="stable")]
+    counts = np.bincount(users)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(len(users), dtype=np.int64)
+    rank[order] = np.arange(len(users)) - np.repeat(starts, counts)
+    kept = np.rint((1 - test_fraction) * counts).astype(np.int64)
+    return rank >= kept[users]
+
+
+def top_items(score_batches: Iterator[tuple[np.ndarray, np.ndarray]], k: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best-scored unseen items per user from ``(scores, seen)`` batches: items the
+    user has in ``seen`` (their training ratings) are never recommended."""
+    indices, scores = [], []
+    for batch_scores, seen in score_batches:
+        masked = tf.where(seen > 0, -np.inf, batch_scores)
+        best = tf.math.top_k(masked, k=k)
+        indices.append(best.indices.numpy())
+        scores.append(best.values.numpy())
+    return np.concatenate(indices), np.concatenate(scores)
+
+
+def ranking_metrics(top: np.ndarray, held_out: RatingsMatrix, k: int) -> dict[str, float]:
+    """Precision, recall, NDCG and MAP at ``k`` of the top lists ``top`` (users x >= k item
+    indices) against each user's held-out items, averaged over users with held-out items.
+
+    Every held-out item counts as relevant (the user chose to watch it). NDCG uses binary gains;
+    MAP@k averages precision at each hit over min(k, held-out items).
+    """
+    top = top[:, :k]
+    users = np.arange(held_out.shape[0])
+    relevant = held_out.row_counts()
+    held_codes = np.repeat(users, relevant) * held_out.shape[1] + held_out.items
+    hits = np.isin(users[:, None] * held_out.shape[1] + top, held_codes)
+    evaluated = relevant > 0
+    hits, relevant = hits[evaluated], relevant[evaluated]
+    discount = 1 / np.log2(np.arange(2, k + 2))
+    ideal = np.cumsum(discount)[np.minimum(relevant, k) - 1]
+    precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    return {
+        f"precision_at_{k}": float(np.mean(hits.sum(axis=1) / k)),
+        f"recall_at_{k}": float(np.mean(hits.sum(axis=1) / relevant)),
+        f"ndcg_at_{k}": float(np.mean((hits * discount).sum(axis=1) / ideal)),
+        f"map_at_{k}": float(np.mean((precision_at * hits).sum(axis=1) / np.minimum(relevant, k))),
+    }
+
+
+def popularity_scores(train: RatingsMatrix) -> np.ndarray:
+    """How many users rated each item in training: the most-popular baseline's score."""
+    return np.bincount(train.items, minlength=train.shape[1]).astype(np.float32)

@@ -68,13 +68,13 @@ def test_a_file_that_is_not_a_zip_is_named(tmp_path):
 
 
 def test_synthetic_ratings_are_deterministic_distinct_and_on_the_scale():
-    first, movies = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3, chunk_users=64)
-    again, _ = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3, chunk_users=64)
+    first, movies = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3)
+    again, _ = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3)
     pd.testing.assert_frame_equal(first, again)
     assert not first.duplicated(["user_id", "item_id"]).any()
     assert first["rating"].between(1, 5).all() and first.groupby("user_id").size().min() >= 5
     assert set(first["item_id"]) <= set(movies["item_id"]) and first["user_id"].nunique() == 200
-    other, _ = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=4, chunk_users=64)
+    other, _ = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=4)
     assert not first.equals(other)
 
 

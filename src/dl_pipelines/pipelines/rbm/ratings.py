@@ -57,8 +57,12 @@ class RatingsMatrix:
         rows = tf.data.Dataset.range(self.shape[0])
         if shuffle:
             rows = rows.shuffle(self.shape[0], seed=seed, reshuffle_each_iteration=True)
+        # Several workers (multi_worker) each take their share of every batch: there are no
+        # files to split the data by.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         return (rows.batch(batch_size).map(densify, num_parallel_calls=tf.data.AUTOTUNE)
-                .prefetch(tf.data.AUTOTUNE))
+                .prefetch(tf.data.AUTOTUNE).with_options(options))
 
 
 def visible_values(ratings: np.ndarray, mode: str, top_rating: int = 5) -> np.ndarray:

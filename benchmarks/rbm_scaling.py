@@ -1,0 +1,121 @@
+"""How the rbm app's time and memory grow with the number of ratings.
+
+For each size, a fresh process generates synthetic ratings (about 100 per user, 10,000 movies),
+splits them per user, trains the RBM of the ml-100k preset for one epoch and recommends the top 10
+unseen movies to every user, with the app's own node functions; the parent reads the child's peak
+resident memory from the kernel (``wait4``), so every size is measured alone.
+
+    .venv/bin/python benchmarks/rbm_scaling.py                     # 100k, 1M and 10M ratings
+    .venv/bin/python benchmarks/rbm_scaling.py --ratings 100000 1000000 --repeats 3
+
+Prints one Markdown table; each figure is the median over ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+RATINGS_PER_USER = 100
+MOVIES = 10_000
+
+
+def measure_one(ratings: int, epochs: int) -> dict[str, float]:
+    """Run the rbm nodes on ``ratings`` synthetic ratings in this process; return the timings."""
+    import yaml
+
+    from dl_pipelines.pipelines.rbm import nodes
+
+    params = yaml.safe_load((PROJECT / "conf/base/parameters_rbm.yml").read_text())["rbm"]
+    params.update(dataset="ml-100k", synthetic={
+        "users": ratings // RATINGS_PER_USER, "items": MOVIES, "genres": 20,
+        "ratings_per_user": RATINGS_PER_USER, "taste_concentration": 0.3})
+    params["training"].update(epochs=epochs, verbose=0, checkpoint_dir=None, tensorboard_dir=None,
+                              strategy="auto")  # the file's strategy refers to conf/base/globals.yml
+    timings: dict[str, float] = {}
+
+    def timed(name, function, *args):
+        start = time.perf_counter()
+        result = function(*args)
+        timings[name] = time.perf_counter() - start
+        return result
+
+    # Ingestion's synthetic branch: the generator, without writing parquet files.
+    frame, movies = timed("generate_s", nodes.ingest_ratings, None, {**params, "dataset": "synthetic"})
+    model_input = timed("split_s", nodes.split_ratings, frame, params)
+    timings["ratings"] = len(frame)
+    timings["users"] = len(model_input["user_ids"])
+    timings["movies"] = len(model_input["item_ids"])
+    timings["train_ratings"] = len(model_input["train_users"])
+    del frame
+    rbm, _ = timed("train_s", nodes.train_rbm, model_input, params)
+    timed("recommend_s", nodes.recommend, rbm, model_input, movies, params)
+    return timings
+
+
+def run_child(ratings: int, epochs: int) -> dict[str, float]:
+    """Measure one size in a fresh process; add its peak resident memory in MB."""
+    command = [sys.executable, __file__, "--child", str(ratings), "--epochs", str(epochs)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KEDRO_DISABLE_TELEMETRY": "true"}
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                             text=True)
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"The {ratings:,}-rating run failed (exit {child.returncode}); run "
+                         f"`{' '.join(command)}` to see why.")
+    result = json.loads(output.strip().splitlines()[-1])
+    result["peak_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    return result
+
+
+def table(rows: list[dict[str, float]], epochs: int) -> str:
+    import tensorflow as tf
+
+    header = ("| ratings | users | movies | generate (s) | split (s) | train (s/epoch) "
+              "| train ratings/s | recommend all (s) | peak memory (MB) |")
+    lines = [f"RBM scaling: {platform.node()}, {os.cpu_count()} CPU cores, Python "
+             f"{platform.python_version()}, TensorFlow {tf.__version__}; median of the runs; "
+             f"{epochs} epoch(s), ml-100k preset model", "", header,
+             "|" + "---:|" * (header.count("|") - 1)]
+    for row in rows:
+        per_epoch = row["train_s"] / epochs
+        lines.append(f"| {row['ratings']:,.0f} | {row['users']:,.0f} | {row['movies']:,.0f} "
+                     f"| {row['generate_s']:.1f} | {row['split_s']:.1f} | {per_epoch:.1f} "
+                     f"| {row['train_ratings'] / per_epoch:,.0f} | {row['recommend_s']:.1f} "
+                     f"| {row['peak_mb']:,.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ratings", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000],
+                        help="sizes to measure (default: 100000 1000000 10000000)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per size; the median is shown")
+    parser.add_argument("--epochs", type=int, default=1, help="training epochs per run")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure_one(args.child, args.epochs)))
+        return
+    rows = []
+    for ratings in args.ratings:
+        runs = []
+        for repeat in range(args.repeats):
+            print(f"{ratings:,} ratings, run {repeat + 1}/{args.repeats} ...", file=sys.stderr, flush=True)
+            runs.append(run_child(ratings, args.epochs))
+        rows.append({key: statistics.median(run[key] for run in runs) for key in runs[0]})
+    print(table(rows, args.epochs))
+
+
+if __name__ == "__main__":
+    main()

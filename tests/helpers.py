@@ -3,7 +3,6 @@ run it logged, and a notebook executed headless."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,18 @@ from kedro.framework.startup import bootstrap_project
 from tests.conftest import PROJECT_ROOT
 
 
+def base_params(app: str) -> dict[str, Any]:
+    """The ``<app>`` parameters of conf/base as Kedro resolves them by default: the ``strategy``
+    that refers to conf/base/globals.yml becomes its default, ``auto``."""
+    params = yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{app}.yml").read_text())[app]
+    params["training"]["strategy"] = "auto"
+    return params
+
+
 def app_params(app: str, **changes: Any) -> dict[str, Any]:
     """The project's ``<app>`` parameters, quick and file-free (2 epochs, no checkpoints or
     TensorBoard logs, silent), with ``section__key=value`` changes."""
-    params = yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{app}.yml").read_text())[app]
-    params = copy.deepcopy(params)
+    params = base_params(app)
     params["training"].update(epochs=2, checkpoint_dir=None, tensorboard_dir=None, verbose=0)
     for dotted, value in changes.items():
         *path, key = dotted.split("__")

@@ -1,25 +1,55 @@
-"""Project hooks: a working MLflow store out of the box, and parameters checked before any work."""
+"""Project hooks: a working MLflow store out of the box, TensorFlow's devices prepared, and
+parameters checked before any work."""
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
+from dl_pipelines.core.strategy import (
+    is_chief,
+    split_cpu_from_environment,
+    start_multi_worker_from_environment,
+    task,
+)
 
-class MlflowDefaultsHook:
-    """Point MLflow at ``mlflow.db`` (sqlite) in the project unless ``MLFLOW_TRACKING_URI`` is set.
+logger = logging.getLogger(__name__)
+
+
+class RunEnvironmentHook:
+    """Where the run records and computes: MLflow at ``mlflow.db`` (sqlite) in the project unless
+    ``MLFLOW_TRACKING_URI`` is set; the chief-only rule of multi-worker runs; logical CPU devices.
 
     MLflow 3 no longer accepts the old ``mlruns`` file store; kedro-mlflow reads the environment
     variable when ``mlflow.yml`` leaves ``mlflow_tracking_uri`` empty, so this runs first.
+
+    On a non-chief worker of a multi-worker cluster (``TF_CONFIG``), MLflow records and the
+    catalog's data go to a scratch folder instead: the chief alone logs the run and writes the
+    shared files, so a cluster run is one MLflow run. Before TensorFlow starts, the CPU is split
+    into logical devices when ``DL_PIPELINES_LOGICAL_CPUS`` asks for it, and the multi-worker
+    strategy is created when ``TF_CONFIG`` describes a cluster.
     """
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
-        os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{context.project_path / 'mlflow.db'}")
+        split_cpu_from_environment()
+        start_multi_worker_from_environment()
+        if is_chief():
+            os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{context.project_path / 'mlflow.db'}")
+            return
+        kind, index = task()
+        scratch = Path(tempfile.mkdtemp(prefix=f"dl_pipelines_{kind}_{index}_"))
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{scratch / 'mlflow.db'}"
+        context.config_loader.runtime_params["data_root"] = str(scratch / "data")
+        logger.info("TF_CONFIG task %s %d is not the chief: its MLflow records and data go to %s",
+                    kind, index, scratch)
 
 
 class ParameterValidationHook:

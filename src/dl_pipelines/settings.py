@@ -2,14 +2,17 @@
 
 import warnings
 
-from dl_pipelines.hooks import MlflowDefaultsHook, ParameterValidationHook
+from dl_pipelines.hooks import ParameterValidationHook, RunEnvironmentHook
 
 # A deprecation notice raised inside Kedro and kedro-mlflow themselves, not actionable here.
 warnings.filterwarnings("ignore", message=".*register_new_resolver.*")
 
-HOOKS = (MlflowDefaultsHook(), ParameterValidationHook())
+HOOKS = (RunEnvironmentHook(), ParameterValidationHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # An environment (conf/gpu) overrides single nested parameters, e.g. cnn.training.strategy,
+    # and keeps the rest of conf/base.
+    "merge_strategy": {"parameters": "soft"},
 }

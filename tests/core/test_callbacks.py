@@ -35,7 +35,7 @@ def test_build_callbacks_by_settings(tmp_path):
     training = {"early_stopping_patience": 2, "reduce_lr_patience": 1,
                 "tensorboard_dir": str(tmp_path / "tb"), "checkpoint_dir": str(tmp_path / "ckpt")}
     kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
-    assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "BackupAndRestore",
+    assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "PeriodicBackupAndRestore",
                      "MlflowMetricsLogger"]
     off = {"early_stopping_patience": 0, "tensorboard_dir": None, "checkpoint_dir": None}
     assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
@@ -62,6 +62,18 @@ def test_interrupted_training_resumes_where_it_stopped(tmp_path):
                                callbacks=build_callbacks("app", training, fingerprint="f"))
     assert history.epoch == [3, 4]  # epochs 0-2 were restored, not trained again
     assert not (tmp_path / "app" / "f").exists()  # the backup is gone once training completes
+
+
+def test_checkpoints_every_n_epochs_resume_from_the_last_one(tmp_path):
+    training = {"early_stopping_patience": 0, "tensorboard_dir": None,
+                "checkpoint_dir": str(tmp_path), "checkpoint_every": 2}
+    with pytest.raises(KeyboardInterrupt):
+        tiny_model().fit(*DATA, epochs=6, verbose=0,
+                         callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
+    # Epochs 0, 1 and 2 finished; the backup holds the state after epoch 1 (every 2nd epoch).
+    history = tiny_model().fit(*DATA, epochs=6, verbose=0,
+                               callbacks=build_callbacks("app", training, fingerprint="f"))
+    assert history.epoch == [2, 3, 4, 5]
 
 
 def test_fingerprint_is_stable_and_sensitive():

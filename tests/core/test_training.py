@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.training import learning_rate_schedule, train_model, validate_training
+from dl_pipelines.core.training import (
+    dtype_policy,
+    learning_rate_schedule,
+    train_model,
+    validate_training,
+)
 
 TRAINING = {"epochs": 2, "batch_size": 10, "strategy": "auto", "verbose": 0,
             "early_stopping_patience": 0, "checkpoint_dir": None, "tensorboard_dir": None,
@@ -58,3 +63,28 @@ def test_checkpoint_fingerprint_ignores_keras_automatic_layer_names(tmp_path):
     assert _architecture(first) == _architecture(build())
     wider = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8), keras.layers.Dense(1)])
     assert _architecture(first) != _architecture(wider)
+
+
+def mixed_precision_models():
+    from dl_pipelines.pipelines.autoencoder.models import BUILDERS as AUTOENCODERS
+    from dl_pipelines.pipelines.cnn.models import BUILDERS as CLASSIFIERS
+    from dl_pipelines.pipelines.gan.models import build_discriminator, build_generator
+    from dl_pipelines.pipelines.lstm.models import dense_forecaster, recurrent_forecaster
+    from dl_pipelines.pipelines.regression.models import BUILDERS as REGRESSORS
+
+    yield from (lambda b=b: b((8, 8, 1), 10, filters=8) for b in CLASSIFIERS.values())
+    yield from (lambda b=b: b((8, 8, 1), 4, filters=8) for b in AUTOENCODERS.values())
+    yield from (lambda b=b: b(3) for b in REGRESSORS.values())
+    yield lambda: recurrent_forecaster(5, 1, 1, residual=True)
+    yield lambda: dense_forecaster(5, 1, 2)
+    yield lambda: build_generator((8, 8, 1), 16, 16)
+    yield lambda: build_discriminator((8, 8, 1), 8)
+
+
+@pytest.mark.parametrize("build", list(mixed_precision_models()))
+def test_mixed_precision_keeps_every_models_output_in_float32(build):
+    with dtype_policy("mixed_float16"):
+        model = build()
+    assert keras.config.dtype_policy().name == "float32"  # restored afterwards
+    assert {layer.dtype_policy.compute_dtype for layer in model.layers} >= {"float16"}
+    assert all(output.dtype == "float32" for output in model.outputs)

@@ -2,7 +2,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
@@ -11,10 +10,9 @@ from dl_pipelines.core.plotting import image_rows
 from dl_pipelines.pipelines.autoencoder import IMAGE_SHAPES, nodes, validate_parameters
 from dl_pipelines.pipelines.autoencoder.models import ARCHITECTURES, build_autoencoder, deep_widths
 from dl_pipelines.pipelines.autoencoder.plotting import code_scatter, project_to_2d
-from tests.conftest import PROJECT_ROOT
-from tests.helpers import app_params
+from tests.helpers import app_params, base_params
 
-PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_autoencoder.yml").read_text())["autoencoder"]
+PARAMS = base_params("autoencoder")
 
 
 def params(**changes):

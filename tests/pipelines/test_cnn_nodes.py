@@ -1,16 +1,14 @@
 import numpy as np
 import pytest
-import yaml
 
 from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.images import ingest_images, split_images
 from dl_pipelines.pipelines.cnn import nodes, validate_parameters
 from dl_pipelines.pipelines.cnn.models import ARCHITECTURES, build_classifier
-from tests.conftest import PROJECT_ROOT
-from tests.helpers import app_params
+from tests.helpers import app_params, base_params
 
-PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_cnn.yml").read_text())["cnn"]
+PARAMS = base_params("cnn")
 
 
 def params(**changes):

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-import yaml
 from PIL import Image
 
 from dl_pipelines.core.config import ConfigurationError
@@ -14,10 +13,9 @@ from dl_pipelines.pipelines.gan.models import (
     build_discriminator,
     build_generator,
 )
-from tests.conftest import PROJECT_ROOT
-from tests.helpers import app_params
+from tests.helpers import app_params, base_params
 
-PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_gan.yml").read_text())["gan"]
+PARAMS = base_params("gan")
 TINY_MODEL = {"noise_size": 8, "generator_filters": 16, "discriminator_filters": 4}
 
 

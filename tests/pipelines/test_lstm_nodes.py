@@ -2,16 +2,14 @@
 import keras
 import numpy as np
 import pytest
-import yaml
 
 from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.pipelines.lstm import nodes, validate_parameters
 from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, with_scaling
-from tests.conftest import PROJECT_ROOT
-from tests.helpers import app_params
+from tests.helpers import app_params, base_params
 
-PARAMS = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_lstm.yml").read_text())["lstm"]
+PARAMS = base_params("lstm")
 
 
 def params(**changes):

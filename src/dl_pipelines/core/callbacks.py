@@ -36,6 +36,19 @@ class MlflowMetricsLogger(keras.callbacks.Callback):
         mlflow.log_metrics(metrics, step=epoch)
 
 
+class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore, backing up after every ``every``-th epoch and the last one: long
+    epochs are cheap to back up each time, many short ones are not."""
+
+    def __init__(self, backup_dir: str, every: int = 1):
+        super().__init__(backup_dir=backup_dir)
+        self.every = int(every)
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        if (epoch + 1) % self.every == 0 or epoch + 1 == self.params.get("epochs"):
+            super().on_epoch_end(epoch, logs)
+
+
 def settings_fingerprint(settings: Mapping[str, Any]) -> str:
     """A short stable hash of a settings dict (a checkpoint is only resumed by the same settings)."""
     text = json.dumps(settings, sort_keys=True, default=str)
@@ -55,7 +68,7 @@ def build_callbacks(
         app: The app name: MLflow metric prefix and sub-folder of the log directories.
         training: The app's training settings; reads ``early_stopping_patience`` and
             ``reduce_lr_patience`` (0 or absent turns each off), ``tensorboard_dir`` and
-            ``checkpoint_dir`` (null turns each off).
+            ``checkpoint_dir`` (null turns each off), ``checkpoint_every`` (epochs, default 1).
         fingerprint: Identifies the run's settings, so an interrupted training is resumed only
             by a run with the same settings.
         monitor: The metric early stopping watches.
@@ -84,7 +97,7 @@ def build_callbacks(
         # Keras restores the last finished epoch from here after a crash or Ctrl-C, and deletes
         # the backup when training completes.
         backup = Path(training["checkpoint_dir"]) / app / fingerprint
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir=str(backup)))
+        callbacks.append(PeriodicBackupAndRestore(str(backup), training.get("checkpoint_every", 1)))
     callbacks.append(MlflowMetricsLogger(prefix=app))
     return callbacks
 

@@ -3,8 +3,10 @@ distribution strategy, and the checks of the common ``<app>.training`` parameter
 
 Every app's ``training`` parameters hold at least: ``epochs``, ``batch_size``, ``strategy``,
 ``verbose``, ``early_stopping_patience``, ``checkpoint_dir`` and ``tensorboard_dir``; optionally
-``reduce_lr_patience`` (divide the learning rate by ~3 when validation stalls that many epochs)
-or ``learning_rate_decay`` (``none`` or ``cosine``: see :func:`learning_rate_schedule`).
+``reduce_lr_patience`` (divide the learning rate by ~3 when validation stalls that many epochs),
+``learning_rate_decay`` (``none`` or ``cosine``: see :func:`learning_rate_schedule`), and the GPU
+options ``precision`` (``float32``, ``mixed_float16``, ``mixed_bfloat16``) and ``jit_compile``
+(``auto``: Keras decides, or true / false for XLA).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -26,7 +29,7 @@ from dl_pipelines.core.config import (
     require_positive_number,
 )
 from dl_pipelines.core.seeding import set_seed
-from dl_pipelines.core.strategy import STRATEGIES, get_strategy
+from dl_pipelines.core.strategy import PRECISIONS, STRATEGIES, is_chief, resolve_device, task
 
 OPTIMIZERS = {
     "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr),
@@ -64,6 +67,11 @@ def validate_training(app: str, training: Mapping[str, Any]) -> None:
     require_positive_int(f"{app}.training.epochs", training["epochs"], allow_zero=True)
     require_positive_int(f"{app}.training.batch_size", training["batch_size"])
     require_choice(f"{app}.training.strategy", training["strategy"], STRATEGIES)
+    require_choice(f"{app}.training.precision", training.get("precision", "float32"), PRECISIONS)
+    require_positive_int(f"{app}.training.checkpoint_every", training.get("checkpoint_every", 1))
+    if training.get("jit_compile", "auto") not in ("auto", True, False):
+        raise ConfigurationError(f"Parameter {app}.training.jit_compile={training['jit_compile']!r} is "
+                                 "invalid; expected auto, true or false.")
     require_positive_int(f"{app}.training.early_stopping_patience",
                          training["early_stopping_patience"], allow_zero=True)
     if training.get("reduce_lr_patience") is not None:
@@ -112,21 +120,32 @@ def train_model(
 
     Returns:
         The trained model and its per-epoch history as plain floats.
+
+    Under ``multi_worker`` every worker runs this; only the chief keeps checkpoints and TensorBoard
+    logs in the configured folders (the others use scratch folders).
     """
     epochs = training["epochs"] if epochs is None else epochs
     set_seed(seed)
-    strategy = get_strategy(training["strategy"])
-    with strategy.scope():
+    strategy, precision = resolve_device(training["strategy"], training.get("precision", "float32"))
+    with strategy.scope(), dtype_policy(precision):
         model = build()
+    if training.get("jit_compile", "auto") != "auto":
+        model.jit_compile = training["jit_compile"]
     callback_settings = dict(training)
     if not checkpoints:
         callback_settings.update(checkpoint_dir=None, tensorboard_dir=None)
+    elif not is_chief():
+        kind, index = task()
+        scratch = tempfile.mkdtemp(prefix=f"dl_pipelines_{kind}_{index}_")
+        callback_settings.update(checkpoint_dir=scratch, tensorboard_dir=None)
     fingerprint = settings_fingerprint({
         "app": app, "seed": seed, "epochs": epochs,
         # How the run prints or where it runs does not change what is trained.
         "training": {k: v for k, v in training.items() if k not in ("verbose", "strategy")},
         "model": _architecture(model),
     })
+    if mlflow.active_run() is not None:
+        mlflow.set_tag(f"{app}.replicas", strategy.num_replicas_in_sync)
     # The global batch: each replica gets the configured batch size.
     batch_size = training["batch_size"] * strategy.num_replicas_in_sync
     inputs, batch_size = ((train(batch_size),), None) if callable(train) else (train, batch_size)
@@ -140,6 +159,18 @@ def train_model(
         verbose=fit_verbosity(training["verbose"]),
     )
     return model, {name: [float(v) for v in values] for name, values in history.history.items()}
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Build layers under the Keras dtype policy ``name`` (e.g. ``mixed_float16``); models keep
+    their output layers in float32 (``dtype="float32"``) so losses and probabilities stay exact."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def _architecture(model: keras.Model) -> str:

@@ -49,8 +49,9 @@ def dense_autoencoder(input_shape, code_size, units=256, noise_stddev=0.0, **_: 
 
     code_in = keras.Input(shape=(code_size,), name="code")
     x = layers.Dense(units, activation="sigmoid")(code_in)
-    x = layers.Dense(pixels, activation="sigmoid")(x)
-    decoder = keras.Model(code_in, layers.Reshape(input_shape, name="pixels")(x), name="decoder")
+    x = layers.Dense(pixels, activation="sigmoid", dtype="float32")(x)
+    decoder = keras.Model(code_in, layers.Reshape(input_shape, name="pixels", dtype="float32")(x),
+                          name="decoder")
     return _join(encoder, decoder, "dense_autoencoder")
 
 
@@ -77,8 +78,9 @@ def deep_autoencoder(input_shape, code_size, noise_stddev=0.0, **_: Any) -> kera
     x = code_in
     for width in reversed(widths):
         x = layers.Dense(width, activation="relu")(x)
-    x = layers.Dense(pixels, activation="sigmoid")(x)
-    decoder = keras.Model(code_in, layers.Reshape(input_shape, name="pixels")(x), name="decoder")
+    x = layers.Dense(pixels, activation="sigmoid", dtype="float32")(x)
+    decoder = keras.Model(code_in, layers.Reshape(input_shape, name="pixels", dtype="float32")(x),
+                          name="decoder")
     return _join(encoder, decoder, "deep_autoencoder")
 
 
@@ -99,7 +101,8 @@ def conv_autoencoder(input_shape, code_size, filters=32, noise_stddev=0.0, **_: 
     x = layers.Reshape((height // 4, width // 4, 2 * filters))(x)
     for depth in (2 * filters, filters):
         x = layers.Conv2DTranspose(depth, 3, strides=2, padding="same", activation="relu")(x)
-    pixels = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", name="pixels")(x)
+    pixels = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", name="pixels",
+                           dtype="float32")(x)
     decoder = keras.Model(code_in, pixels, name="decoder")
     return _join(encoder, decoder, "conv_autoencoder")
 

@@ -22,7 +22,7 @@ def _head(x: keras.KerasTensor, num_classes: int, units: int, l2: float) -> kera
     regularizer = keras.regularizers.L2(l2) if l2 else None
     x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer)(x)
     x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer)(x)
-    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return layers.Dense(num_classes, activation="softmax", name="probabilities", dtype="float32")(x)
 
 
 def dense_classifier(input_shape, num_classes, units=128, l2=0.0, **_: Any) -> keras.Model:
@@ -64,7 +64,7 @@ def pooled_cnn(input_shape, num_classes, l2=0.0, filters=32, dropout=0.5, convs_
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="probabilities",
-                           kernel_regularizer=regularizer)(x)
+                           kernel_regularizer=regularizer, dtype="float32")(x)
     return keras.Model(raw, outputs, name="pooled_cnn")
 
 

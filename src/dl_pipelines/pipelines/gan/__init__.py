@@ -45,6 +45,10 @@ def validate_parameters(params: dict[str, Any]) -> None:
     require_below("gan.model.label_smoothing", model["label_smoothing"], 0.5)
     require_below("gan.model.generator_ema", model["generator_ema"], 1)
     validate_training("gan", {**training, "early_stopping_patience": 0})
+    if training.get("precision") == "mixed_float16":
+        raise ConfigurationError(
+            "Parameter gan.training.precision='mixed_float16' is not supported: the two-player step "
+            "has no loss scaling; use mixed_bfloat16 (or float32).")
     for name in ("generator_learning_rate", "discriminator_learning_rate"):
         require_positive_number(f"gan.training.{name}", training[name])
     require_below("gan.training.beta_1", training["beta_1"], 1)

@@ -54,7 +54,7 @@ def build_generator(image_shape: tuple[int, int, int], noise_size: int = 100,
         x = layers.LeakyReLU(name=f"up_{index}_relu")(x)
     # tanh: pixels in [-1, 1], the scale the real images are given.
     image = layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False,
-                                   activation="tanh", name="image")(x)
+                                   activation="tanh", name="image", dtype="float32")(x)
     return keras.Model(noise, image, name="generator")
 
 
@@ -69,7 +69,7 @@ def build_discriminator(image_shape: tuple[int, int, int], filters: int = 64,
         x = layers.LeakyReLU(name=f"conv_{index}_relu")(x)
         x = layers.Dropout(dropout, name=f"conv_{index}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(image, logit, name="discriminator")
 
 

@@ -25,13 +25,15 @@ def _head(window: keras.KerasTensor, x: keras.KerasTensor, horizon: int, feature
           residual: bool) -> keras.KerasTensor:
     """Dense output reshaped to (horizon, features); with ``residual`` the network predicts the
     change from the last observed value, so that doing nothing is the persistence forecast."""
-    x = layers.Dense(horizon * features, name="forecast_flat")(x)
-    x = layers.Reshape((horizon, features), name="forecast" if not residual else "change")(x)
+    # float32 from here on, also under mixed precision: the forecast keeps its full precision.
+    x = layers.Dense(horizon * features, name="forecast_flat", dtype="float32")(x)
+    x = layers.Reshape((horizon, features), name="forecast" if not residual else "change",
+                       dtype="float32")(x)
     if not residual:
         return x
-    last = layers.Cropping1D((window.shape[1] - 1, 0), name="last_value")(window)
-    last = layers.UpSampling1D(horizon, name="repeat_last_value")(last)
-    return layers.Add(name="forecast")([last, x])
+    last = layers.Cropping1D((window.shape[1] - 1, 0), name="last_value", dtype="float32")(window)
+    last = layers.UpSampling1D(horizon, name="repeat_last_value", dtype="float32")(last)
+    return layers.Add(name="forecast", dtype="float32")([last, x])
 
 
 def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, architecture: str = "lstm",

@@ -30,6 +30,9 @@ class BernoulliRBM(keras.Model):
 
     def __init__(self, visible_units: int, hidden_units: int, cd_steps: int = 1,
                  weight_decay: float = 0.0, seed: int = 0, **kwargs: Any):
+        # Always float32: CD statistics are small differences of large sums, which half
+        # precision would swallow (under a mixed-precision run the RBM stays float32).
+        kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
         self.visible_units, self.hidden_units = int(visible_units), int(hidden_units)
         self.cd_steps, self.weight_decay, self.seed = int(cd_steps), float(weight_decay), int(seed)

@@ -34,7 +34,7 @@ def linear_regressor(n_features: int, l2: float = 0.0, trace_weights: bool = Fal
     """Linear regression as a network: one Dense unit, no activation (y = x . w + b)."""
     inputs = keras.Input(shape=(n_features,), name="features")
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    outputs = layers.Dense(1, kernel_regularizer=regularizer, name="neuron")(inputs)
+    outputs = layers.Dense(1, kernel_regularizer=regularizer, name="neuron", dtype="float32")(inputs)
     model_class = WeightTracingModel if trace_weights and n_features == 1 else keras.Model
     return model_class(inputs, outputs, name="linear")
 
@@ -59,7 +59,7 @@ def deep_regressor(n_features: int, units: Sequence[int] = (100, 100), l2: float
             x = layers.Dense(width, activation="relu", kernel_regularizer=regularizer)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(1, kernel_regularizer=regularizer, name="prediction")(x)
+    outputs = layers.Dense(1, kernel_regularizer=regularizer, name="prediction", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="deep")
 
 

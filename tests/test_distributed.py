@@ -1,0 +1,92 @@
+"""Distributed training on CPU, for real: the cnn app and the rbm app (a custom CD-k training step)
+trained with ``mirrored`` over 2 logical CPU devices and with ``multi_worker`` as 2 local worker
+processes talking over 127.0.0.1 (``TF_CONFIG``), each compared with the single-device run.
+
+Every run is a ``kedro run`` process of its own: TensorFlow fixes its devices when it starts.
+The single-device run uses the same global batch as the 2-replica runs (each replica gets half),
+so all three take the same optimisation steps and should reach the same test metric.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import mlflow
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CNN = {"cnn.model.architecture": "dense", "cnn.training.epochs": 15,
+       "cnn.training.early_stopping_patience": 0, "cnn.training.verbose": 2}
+RBM = {"rbm.synthetic.users": 400, "rbm.synthetic.items": 80, "rbm.synthetic.genres": 5,
+       "rbm.synthetic.ratings_per_user": 15, "rbm.training.epochs": 15,
+       "rbm.training.learning_rate": 0.05, "rbm.training.verbose": 2}
+# (app, its parameters, the global batch, the test metric compared, tolerance)
+APPS = {
+    "cnn": (CNN, 64, "cnn.test_accuracy", 0.03),
+    "rbm": (RBM, 32, "rbm.test_precision_at_10", 0.03),
+}
+
+
+def kedro_run(project, app, params, *, batch_size, strategy="auto", env=None):
+    """Start ``kedro run --pipelines=<app>`` in the project copy; return the process."""
+    settings = {**params, f"{app}.training.strategy": strategy,
+                f"{app}.training.batch_size": batch_size}
+    command = [sys.executable, "-m", "kedro", "run", f"--pipelines={app}", "--params",
+               ",".join(f"{key}={value}" for key, value in settings.items())]
+    # COLUMNS: wide enough that Kedro's rich log keeps each message on one line.
+    return subprocess.Popen(command, cwd=project, env={**os.environ, "COLUMNS": "250", **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(process, timeout=600):
+    output, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, output[-3000:]
+    return output
+
+
+def runs(app):
+    """The finished MLflow runs of ``app`` in the test's store, oldest first."""
+    found = mlflow.search_runs(experiment_names=["dl_pipelines"], order_by=["start_time ASC"])
+    return found[found["tags.mlflow.runName"] == app]
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+@pytest.mark.parametrize("app", list(APPS))
+def test_mirrored_and_multi_worker_match_the_single_device_run(project, app):
+    params, batch, metric, tolerance = APPS[app]
+    finish(kedro_run(project, app, params, batch_size=batch))
+
+    output = finish(kedro_run(project, app, params, batch_size=batch // 2, strategy="mirrored",
+                              env={"DL_PIPELINES_LOGICAL_CPUS": "2"}))
+    assert "training on 2 logical CPU devices" in output
+
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    processes = [
+        kedro_run(project, app, params, batch_size=batch // 2, strategy="multi_worker", env={
+            "TF_CONFIG": json.dumps({"cluster": {"worker": workers},
+                                     "task": {"type": "worker", "index": index}})})
+        for index in range(2)
+    ]
+    outputs = [finish(process) for process in processes]
+    assert "is not the chief" in outputs[1] and "is not the chief" not in outputs[0]
+
+    # One MLflow run each: the non-chief worker logged nothing into the shared store.
+    single, mirrored, multi_worker = (row for _, row in runs(app).iterrows())
+    assert len(runs(app)) == 3
+    assert [row[f"tags.{app}.replicas"] for row in (single, mirrored, multi_worker)] == ["1", "2", "2"]
+    for row in (mirrored, multi_worker):
+        assert row[f"metrics.{metric}"] == pytest.approx(single[f"metrics.{metric}"], abs=tolerance)

@@ -90,3 +90,21 @@ def test_mirrored_and_multi_worker_match_the_single_device_run(project, app):
     assert [row[f"tags.{app}.replicas"] for row in (single, mirrored, multi_worker)] == ["1", "2", "2"]
     for row in (mirrored, multi_worker):
         assert row[f"metrics.{metric}"] == pytest.approx(single[f"metrics.{metric}"], abs=tolerance)
+
+
+def test_the_gpu_environment_runs_on_a_cpu_machine_with_one_warning(project):
+    """`kedro run --env=gpu`: mirrored strategy and mixed precision, which this machine lacks."""
+    command = [sys.executable, "-m", "kedro", "run", "--env=gpu", "--pipeline=cnn", "--params",
+               "cnn.dataset=digits,cnn.model.architecture=dense,cnn.training.epochs=1"]
+    done = subprocess.run(command, cwd=project, env={**os.environ, "COLUMNS": "250"},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    warnings = [line.split("WARNING", 1)[1].strip() for line in done.stdout.splitlines()
+                if " WARNING " in line]
+    ours = [w for w in warnings if "site-packages" not in w]  # not a library's import-time notice
+    assert len(ours) == 1 and ours[0].startswith(
+        "No GPU on this machine: training on the CPU in float32 (strategy 'mirrored' and precision "
+        "'mixed_float16' asked for GPUs)."), warnings
+    run = runs("cnn").iloc[0]
+    assert run["params.cnn.training.strategy"] == "mirrored"
+    assert run["params.cnn.training.precision"] == "mixed_float16"

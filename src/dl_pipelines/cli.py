@@ -3,12 +3,19 @@ parameter, a missing or corrupt data file) as one line instead of a traceback.""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
 from dl_pipelines.core.errors import UserError
+
+# Set here, where the command line starts (settings.py is read later): MLflow asks for type hints
+# on a pyfunc `predict` this project never defines (its models are Keras), and both `--pipeline`
+# and `--pipelines` are supported spellings in this project (README, "Running the apps").
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
+warnings.filterwarnings("ignore", message=".*Option '--pipeline' is deprecated.*")
 
 
 @click.group(name="dl_pipelines")

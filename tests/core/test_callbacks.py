@@ -21,7 +21,8 @@ def test_epoch_metrics_are_logged_with_train_and_val_names(mlflow_uri):
                          callbacks=[MlflowMetricsLogger("app")])
     client = mlflow.MlflowClient()
     keys = set(client.get_run(run.info.run_id).data.metrics)
-    assert keys == {"app.train_loss", "app.train_mae", "app.val_loss", "app.val_mae"}
+    assert keys == {"app.train_loss", "app.train_mae", "app.val_loss", "app.val_mae",
+                    "app.train_epoch_seconds"}
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "app.val_mae")]
     assert steps == [0, 1, 2]
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,18 +17,23 @@ import mlflow
 
 class MlflowMetricsLogger(keras.callbacks.Callback):
     """Log each epoch's metrics into the active MLflow run as ``<prefix>.train_<name>`` and
-    ``<prefix>.val_<name>``, with ``step`` = epoch. Does nothing when no run is active, so the
-    same training code runs in unit tests and notebooks.
+    ``<prefix>.val_<name>``, with ``step`` = epoch, and the epoch's wall time as
+    ``<prefix>.train_epoch_seconds`` (to compare the speed of runs). Does nothing when no run is
+    active, so the same training code runs in unit tests and notebooks.
     """
 
     def __init__(self, prefix: str):
         super().__init__()
         self.prefix = prefix
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        self.epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
         if mlflow.active_run() is None or not logs:
             return
-        metrics = {}
+        metrics = {f"{self.prefix}.train_epoch_seconds": time.perf_counter() - self.epoch_start}
         for name, value in logs.items():
             if name == "learning_rate" or not math.isfinite(float(value)):
                 continue

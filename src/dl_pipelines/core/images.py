@@ -11,6 +11,7 @@ import gzip
 import logging
 import pickle
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +116,8 @@ def split_images(images: dict[str, np.ndarray], params: dict[str, Any], *,
 
     The published test split is kept as the test set; a dataset without one (digits) gives
     ``<app>.split.test_fraction`` of its images to the test set. The validation set is
-    ``<app>.split.validation_fraction`` of what remains for training. Bind ``app`` with
-    ``functools.partial`` in the app's pipeline.
+    ``<app>.split.validation_fraction`` of what remains for training. The app's pipeline takes
+    the node from :func:`split_images_node`.
     """
     settings = resolve_settings(app, params)
     ingested = str(images["dataset"])
@@ -138,3 +139,14 @@ def split_images(images: dict[str, np.ndarray], params: dict[str, Any], *,
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
             "x_test": x_test, "y_test": y_test, "class_names": images["class_names"],
             "dataset": images["dataset"]}
+
+
+def split_images_node(app: str) -> Callable[[dict[str, np.ndarray], dict[str, Any]], dict[str, np.ndarray]]:
+    """:func:`split_images` for ``app``, as a plain named function (Kedro reads a node's name and
+    type hints from its function, which a ``functools.partial`` does not have)."""
+
+    def split_app_images(images: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, np.ndarray]:
+        return split_images(images, params, app=app)
+
+    split_app_images.__doc__ = split_images.__doc__
+    return split_app_images

@@ -7,8 +7,6 @@ the parameter-validation hook which app it belongs to; dataset names are already
 
 from __future__ import annotations
 
-from functools import partial
-
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
@@ -23,7 +21,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="ingest_images", namespace="autoencoder.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(partial(images.split_images, app="autoencoder"),
+        node(images.split_images_node("autoencoder"),
              ["autoencoder.raw_images", "params:autoencoder"], "autoencoder.model_input",
              name="split_images", namespace="autoencoder.preprocessing"),
     ])

@@ -68,7 +68,9 @@ def validate_parameters(params: dict[str, Any]) -> None:
     classifier = evaluation["classifier"]
     require_choice("gan.evaluation.classifier.architecture", classifier["architecture"], CLASSIFIERS)
     for name in ("units", "filters", "epochs", "batch_size"):
-        require_positive_int(f"gan.evaluation.classifier.{name}", classifier[name])
+        # 0 epochs: an untrained judge, for measuring the pipeline's fixed cost.
+        require_positive_int(f"gan.evaluation.classifier.{name}", classifier[name],
+                             allow_zero=name == "epochs")
     require_positive_number("gan.evaluation.classifier.learning_rate", classifier["learning_rate"])
     require_positive_int("gan.evaluation.classifier.early_stopping_patience",
                          classifier["early_stopping_patience"], allow_zero=True)

@@ -6,8 +6,6 @@ parameter-validation hook which app it belongs to; dataset names are already ``g
 
 from __future__ import annotations
 
-from functools import partial
-
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
@@ -22,7 +20,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="ingest_images", namespace="gan.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(partial(images.split_images, app="gan"), ["gan.raw_images", "params:gan"],
+        node(images.split_images_node("gan"), ["gan.raw_images", "params:gan"],
              "gan.model_input", name="split_images", namespace="gan.preprocessing"),
     ])
     training = Pipeline([

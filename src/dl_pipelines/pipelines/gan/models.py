@@ -166,11 +166,16 @@ class DCGAN(keras.Model):
             real_targets = tf.ones_like(real_logits) * (1.0 - self.label_smoothing)
             discriminator_loss = (self.loss_fn(real_targets, real_logits)
                                   + self.loss_fn(tf.zeros_like(fake_logits), fake_logits))
+            # Under a distribution strategy the optimisers sum the replicas' gradients: each
+            # replica brings its share (Keras does this for compiled losses, not a custom step).
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            generator_share = generator_loss / replicas
+            discriminator_share = discriminator_loss / replicas
         self.generator_optimizer.apply_gradients(zip(
-            generator_tape.gradient(generator_loss, self.generator.trainable_variables),
+            generator_tape.gradient(generator_share, self.generator.trainable_variables),
             self.generator.trainable_variables, strict=True))
         self.discriminator_optimizer.apply_gradients(zip(
-            discriminator_tape.gradient(discriminator_loss, self.discriminator.trainable_variables),
+            discriminator_tape.gradient(discriminator_share, self.discriminator.trainable_variables),
             self.discriminator.trainable_variables, strict=True))
         if self.average_generator is not None:
             for average, current in zip(self.average_generator.weights, self.generator.weights,

@@ -18,8 +18,11 @@ import keras
 import mlflow
 import numpy as np
 import pandas as pd
+import sklearn
 from kedro_mlflow.io.models import MlflowModelTrackingDataset
 from mlflow.models import infer_signature
+
+from dl_pipelines.datasets import keras_requirements
 
 
 def predict_rows(network: keras.Model, transform: Any, rows: pd.DataFrame) -> np.ndarray:
@@ -81,5 +84,8 @@ class RegressionModelTrackingDataset(MlflowModelTrackingDataset):
                 artifacts={"network": str(network_path), "transform": str(transform_path)},
                 signature=infer_signature(model.example, model.predict(model.example)),
                 input_example=model.example,
+                # Stated, not inferred (MLflow's inference reloads the model in a subprocess).
+                pip_requirements=[*keras_requirements(), f"scikit-learn=={sklearn.__version__}",
+                                  f"pandas=={pd.__version__}"],
             )
             super()._save(RawFeatureRegressor())

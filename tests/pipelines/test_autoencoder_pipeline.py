@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipeline_registry import register_pipelines
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}}
@@ -20,16 +19,6 @@ STAGES = ["autoencoder_ingestion", "autoencoder_preprocessing", "autoencoder_tra
 
 def run(project, pipeline, **params):
     run_pipeline(project, pipeline, {"autoencoder": {**QUICK, **params}})
-
-
-def test_registry_names_the_app_and_its_stages():
-    pipelines = register_pipelines()
-    assert {"autoencoder", *STAGES} <= set(pipelines)
-    assert set(pipelines["autoencoder"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
-    assert set(pipelines["autoencoder"].nodes) <= set(pipelines["__default__"].nodes)
-    assert {node.namespace for node in pipelines["autoencoder"].nodes} == {
-        "autoencoder.ingestion", "autoencoder.preprocessing", "autoencoder.training",
-        "autoencoder.evaluation"}
 
 
 @pytest.mark.slow

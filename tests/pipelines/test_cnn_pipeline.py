@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from dl_pipelines.core.errors import ChecksumMismatchError, ConfigurationError
-from dl_pipelines.pipeline_registry import register_pipelines
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}, "grid_search": {"epochs": 1}}
@@ -18,13 +17,6 @@ STAGES = ["cnn_ingestion", "cnn_preprocessing", "cnn_training", "cnn_evaluation"
 
 def run(project, pipeline, **params):
     run_pipeline(project, pipeline, {"cnn": {**QUICK, **params}})
-
-
-def test_registry_names_every_app_and_stage():
-    pipelines = register_pipelines()
-    assert {"__default__", "cnn", "cnn_grid_search", *STAGES} <= set(pipelines)
-    assert set(pipelines["cnn"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
-    assert set(pipelines["cnn"].nodes) <= set(pipelines["__default__"].nodes)
 
 
 @pytest.mark.slow

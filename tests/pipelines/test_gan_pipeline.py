@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipeline_registry import register_pipelines
 from dl_pipelines.pipelines.gan.models import EpochGridRecorder
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
@@ -24,15 +23,6 @@ STAGES = ["gan_ingestion", "gan_preprocessing", "gan_training", "gan_evaluation"
 def run(project, pipeline, **params):
     merged = {key: {**TINY.get(key, {}), **params.pop(key, {})} for key in TINY}
     run_pipeline(project, pipeline, {"gan": {**merged, **params}})
-
-
-def test_registry_names_the_app_and_its_stages():
-    pipelines = register_pipelines()
-    assert {"gan", *STAGES} <= set(pipelines)
-    assert set(pipelines["gan"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
-    assert set(pipelines["gan"].nodes) <= set(pipelines["__default__"].nodes)
-    assert {node.namespace for node in pipelines["gan"].nodes} == {
-        "gan.ingestion", "gan.preprocessing", "gan.training", "gan.evaluation"}
 
 
 @pytest.mark.slow

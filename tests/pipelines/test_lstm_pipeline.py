@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipeline_registry import register_pipelines
 from tests.conftest import SHARED_DATASETS, write_sha256sums
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
@@ -18,16 +17,6 @@ FIGURES = {"lstm/learning_curves.png", "lstm/forecast.png", "lstm/test_span.png"
 
 def run(project, pipeline, **params):
     run_pipeline(project, pipeline, {"lstm": {**QUICK, **params}})
-
-
-def test_registry_names_the_app_and_its_stages():
-    pipelines = register_pipelines()
-    assert {"lstm", *STAGES} <= set(pipelines)
-    assert set(pipelines["lstm"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
-    assert set(pipelines["lstm"].nodes) <= set(pipelines["__default__"].nodes)
-    for stage in STAGES:
-        namespace = f"lstm.{stage.removeprefix('lstm_')}"
-        assert {node.namespace for node in pipelines[stage].nodes} == {namespace}
 
 
 @pytest.mark.slow

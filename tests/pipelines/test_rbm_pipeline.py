@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import UserError
-from dl_pipelines.pipeline_registry import register_pipelines
 from tests.conftest import SHARED_DATASETS, write_sha256sums
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
@@ -22,15 +21,6 @@ MOVIELENS_100K = SHARED_DATASETS / "movielens_100k"
 
 def run(project, pipeline, **params):
     run_pipeline(project, pipeline, {"rbm": {**QUICK, **params}})
-
-
-def test_registry_names_the_app_and_its_stages():
-    pipelines = register_pipelines()
-    assert {"rbm", *STAGES} <= set(pipelines)
-    assert set(pipelines["rbm"].nodes) == set().union(*(pipelines[s].nodes for s in STAGES))
-    assert set(pipelines["rbm"].nodes) <= set(pipelines["__default__"].nodes)
-    for stage in STAGES:
-        assert {node.namespace for node in pipelines[stage].nodes} == {f"rbm.{stage[4:]}"}
 
 
 @pytest.mark.slow

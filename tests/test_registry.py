@@ -1,0 +1,26 @@
+"""The pipeline registry: every app, its four stages as pipelines of their own, and the default."""
+
+import pytest
+
+from dl_pipelines.core.stages import STAGES
+from dl_pipelines.pipeline_registry import APPS, register_pipelines
+
+
+@pytest.mark.parametrize("app", list(APPS))
+def test_registry_names_the_app_and_its_stages(app):
+    pipelines = register_pipelines()
+    stages = [f"{app}_{stage}" for stage in STAGES]
+    assert {app, *stages} <= set(pipelines)
+    assert set(pipelines[app].nodes) == set().union(*(pipelines[name].nodes for name in stages))
+    assert set(pipelines[app].nodes) <= set(pipelines["__default__"].nodes)
+    for stage in STAGES:
+        # The namespace groups the stage in Kedro-Viz and names the app for parameter validation.
+        assert {node.namespace for node in pipelines[f"{app}_{stage}"].nodes} == {f"{app}.{stage}"}
+
+
+def test_the_default_pipeline_is_every_app_and_nothing_else():
+    pipelines = register_pipelines()
+    assert set(APPS) == {"cnn", "regression", "lstm", "rbm", "autoencoder", "gan"}
+    assert set(pipelines["__default__"].nodes) == set().union(*(pipelines[app].nodes for app in APPS))
+    assert "cnn_grid_search" in pipelines  # registered, but not part of the default run
+    assert not set(pipelines["cnn_grid_search"].nodes) <= set(pipelines["__default__"].nodes)

@@ -42,6 +42,10 @@ OPTIMIZERS = {
 
 DECAYS = ("none", "cosine")
 
+# Training settings that do not change the trained model (left out of the resume fingerprint).
+RUN_ONLY_SETTINGS = ("verbose", "strategy", "jit_compile", "checkpoint_dir", "checkpoint_every",
+                     "tensorboard_dir")
+
 
 def make_optimizer(name: str,
                    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule
@@ -140,8 +144,9 @@ def train_model(
         callback_settings.update(checkpoint_dir=scratch, tensorboard_dir=None)
     fingerprint = settings_fingerprint({
         "app": app, "seed": seed, "epochs": epochs,
-        # How the run prints or where it runs does not change what is trained.
-        "training": {k: v for k, v in training.items() if k not in ("verbose", "strategy")},
+        # How the run prints, where it runs and where it keeps its logs and backups do not
+        # change what is trained: a rerun with other values still resumes.
+        "training": {k: v for k, v in training.items() if k not in RUN_ONLY_SETTINGS},
         "model": _architecture(model),
     })
     if mlflow.active_run() is not None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: run test install viz mlflow-ui clean
+.PHONY: run test install viz mlflow-ui benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ viz: install ## open Kedro-Viz on http://127.0.0.1:4141
 
 mlflow-ui: install ## open the MLflow UI on http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+benchmark: install ## every benchmark, on this machine: Markdown tables (about 45 minutes on 2 CPU cores)
+	$(BIN)/python benchmarks/run.py
 
 clean: ## delete generated data, MLflow runs and the virtual environment
 	rm -rf $(VENV) mlflow.db mlruns mlartifacts

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+from common import PROJECT, QUIET_ENV, machine_line, progress
+
 RATINGS_PER_USER = 100
 MOVIES = 10_000
 
@@ -64,7 +63,7 @@ def measure_one(ratings: int, epochs: int) -> dict[str, float]:
 def run_child(ratings: int, epochs: int) -> dict[str, float]:
     """Measure one size in a fresh process; add its peak resident memory in MB."""
     command = [sys.executable, __file__, "--child", str(ratings), "--epochs", str(epochs)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KEDRO_DISABLE_TELEMETRY": "true"}
+    env = {**os.environ, **QUIET_ENV}
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
                              text=True)
     output = child.stdout.read()
@@ -78,14 +77,23 @@ def run_child(ratings: int, epochs: int) -> dict[str, float]:
     return result
 
 
-def table(rows: list[dict[str, float]], epochs: int) -> str:
-    import tensorflow as tf
+def measure(sizes: list[int], repeats: int, epochs: int) -> list[dict[str, float]]:
+    """The median of ``repeats`` fresh-process runs per size."""
+    rows = []
+    for ratings in sizes:
+        runs = []
+        for repeat in range(repeats):
+            progress(f"RBM scaling: {ratings:,} ratings, run {repeat + 1}/{repeats} ...")
+            runs.append(run_child(ratings, epochs))
+        rows.append({key: statistics.median(run[key] for run in runs) for key in runs[0]})
+    return rows
 
+
+def table(rows: list[dict[str, float]], epochs: int, repeats: int) -> str:
     header = ("| ratings | users | movies | generate (s) | split (s) | train (s/epoch) "
               "| train ratings/s | recommend all (s) | peak memory (MB) |")
-    lines = [f"RBM scaling: {platform.node()}, {os.cpu_count()} CPU cores, Python "
-             f"{platform.python_version()}, TensorFlow {tf.__version__}; median of the runs; "
-             f"{epochs} epoch(s), ml-100k preset model", "", header,
+    lines = [f"RBM scaling ({epochs} epoch(s), the ml-100k preset's RBM): {machine_line(repeats)}",
+             "", header,
              "|" + "---:|" * (header.count("|") - 1)]
     for row in rows:
         per_epoch = row["train_s"] / epochs
@@ -107,14 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(measure_one(args.child, args.epochs)))
         return
-    rows = []
-    for ratings in args.ratings:
-        runs = []
-        for repeat in range(args.repeats):
-            print(f"{ratings:,} ratings, run {repeat + 1}/{args.repeats} ...", file=sys.stderr, flush=True)
-            runs.append(run_child(ratings, args.epochs))
-        rows.append({key: statistics.median(run[key] for run in runs) for key in runs[0]})
-    print(table(rows, args.epochs))
+    print(table(measure(args.ratings, args.repeats, args.epochs), args.epochs, args.repeats))
 
 
 if __name__ == "__main__":

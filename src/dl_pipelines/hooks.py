@@ -10,8 +10,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import mlflow
 from kedro.framework.hooks import hook_impl
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
+from kedro_mlflow.framework.hooks.mlflow_hook import MAX_PARAM_VAL_LENGTH, MlflowHook
 
 from dl_pipelines.core.strategy import (
     is_chief,
@@ -50,6 +52,41 @@ class RunEnvironmentHook:
         context.config_loader.runtime_params["data_root"] = str(scratch / "data")
         logger.info("TF_CONFIG task %s %d is not the chief: its MLflow records and data go to %s",
                     kind, index, scratch)
+
+
+class BatchedMlflowHook(MlflowHook):
+    """kedro-mlflow's hook, sending each node's parameters to MLflow in one call, and each value
+    once per run.
+
+    kedro-mlflow logs every flattened ``params:`` input of every node with its own MLflow call:
+    ~450 calls, 1.5 s of a regression run, mostly the same app parameters again for each node.
+    Registered in ``settings.py`` in place of the plugin's own instance.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._node_params: dict[str, Any] = {}
+        self._logged_params: dict[str, Any] = {}
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
+        self._logged_params = {}
+        super().before_pipeline_run(run_params, pipeline, catalog)
+
+    @hook_impl
+    def before_node_run(self, node: Node, catalog: Any, inputs: dict[str, Any], is_async: bool) -> None:
+        self._node_params = {}
+        super().before_node_run(node, catalog, inputs, is_async)  # fills _node_params
+        new = {k: v for k, v in self._node_params.items() if self._logged_params.get(k, self) != v}
+        if new:
+            mlflow.log_params(new)
+            self._logged_params.update(new)
+
+    def _log_param(self, name: str, value: Any) -> None:
+        if len(str(value)) <= MAX_PARAM_VAL_LENGTH:
+            self._node_params[name] = value
+        else:  # kedro-mlflow's long_params_strategy: fail, tag or truncate
+            super()._log_param(name, value)
 
 
 class ParameterValidationHook:

@@ -2,12 +2,15 @@
 
 import warnings
 
-from dl_pipelines.hooks import ParameterValidationHook, RunEnvironmentHook
+from dl_pipelines.hooks import BatchedMlflowHook, ParameterValidationHook, RunEnvironmentHook
 
 # A deprecation notice raised inside Kedro and kedro-mlflow themselves, not actionable here.
 warnings.filterwarnings("ignore", message=".*register_new_resolver.*")
 
-HOOKS = (RunEnvironmentHook(), ParameterValidationHook())
+HOOKS = (RunEnvironmentHook(), ParameterValidationHook(), BatchedMlflowHook())
+# kedro-mlflow's own hook instance is replaced by BatchedMlflowHook (the same, with fewer calls).
+# Kedro matches the distribution's metadata name: kedro_mlflow (older releases: kedro-mlflow).
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-mlflow")
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -3,7 +3,13 @@ import mlflow
 import numpy as np
 import pytest
 
-from dl_pipelines.core.callbacks import MlflowMetricsLogger, build_callbacks, settings_fingerprint
+from dl_pipelines.core.callbacks import (
+    MlflowMetricsLogger,
+    PeriodicBackupAndRestore,
+    TensorBoardLogger,
+    build_callbacks,
+    settings_fingerprint,
+)
 
 
 def tiny_model():
@@ -27,6 +33,33 @@ def test_epoch_metrics_are_logged_with_train_and_val_names(mlflow_uri):
     assert steps == [0, 1, 2]
 
 
+def test_epochs_are_sent_in_batches_with_their_speed(mlflow_uri, monkeypatch):
+    calls = []
+    original = mlflow.MlflowClient.log_batch
+    monkeypatch.setattr(mlflow.MlflowClient, "log_batch",
+                        lambda self, run_id, **kwargs: calls.append(1) or original(self, run_id, **kwargs))
+    with mlflow.start_run() as run:
+        tiny_model().fit(*DATA, epochs=5, verbose=0,
+                         callbacks=[MlflowMetricsLogger("app", samples=32, flush_seconds=3600)])
+    assert len(calls) == 1  # five epochs, one call when training ended
+    client = mlflow.MlflowClient()
+    speed = client.get_metric_history(run.info.run_id, "app.train_samples_per_second")
+    seconds = client.get_metric_history(run.info.run_id, "app.train_epoch_seconds")
+    assert [m.step for m in speed] == [0, 1, 2, 3, 4]
+    assert all(abs(v.value * s.value - 32) < 1e-6 for v, s in zip(speed, seconds, strict=True))
+
+
+def test_tensorboard_gets_the_epoch_curves_of_train_and_validation(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tiny_model().fit(*DATA, validation_split=0.25, epochs=3, verbose=0,
+                     callbacks=[TensorBoardLogger(str(tmp_path), flush_seconds=3600)])
+    for run in ("train", "validation"):
+        events = EventAccumulator(str(tmp_path / run)).Reload()
+        assert {"epoch_loss", "epoch_mae"} <= set(events.Tags()["scalars"])
+        assert [event.step for event in events.Scalars("epoch_loss")] == [0, 1, 2]
+
+
 def test_logger_is_silent_without_an_active_run(mlflow_uri):
     tiny_model().fit(*DATA, epochs=1, verbose=0, callbacks=[MlflowMetricsLogger("app")])
     assert mlflow.search_runs(search_all_experiments=True).empty
@@ -36,7 +69,7 @@ def test_build_callbacks_by_settings(tmp_path):
     training = {"early_stopping_patience": 2, "reduce_lr_patience": 1,
                 "tensorboard_dir": str(tmp_path / "tb"), "checkpoint_dir": str(tmp_path / "ckpt")}
     kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
-    assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "PeriodicBackupAndRestore",
+    assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoardLogger", "PeriodicBackupAndRestore",
                      "MlflowMetricsLogger"]
     off = {"early_stopping_patience": 0, "tensorboard_dir": None, "checkpoint_dir": None}
     assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
@@ -55,7 +88,7 @@ class StopAt(keras.callbacks.Callback):
 
 def test_interrupted_training_resumes_where_it_stopped(tmp_path):
     training = {"early_stopping_patience": 0, "tensorboard_dir": None,
-                "checkpoint_dir": str(tmp_path)}
+                "checkpoint_dir": str(tmp_path), "checkpoint_every": 1}
     with pytest.raises(KeyboardInterrupt):
         tiny_model().fit(*DATA, epochs=5, verbose=0,
                          callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
@@ -75,6 +108,20 @@ def test_checkpoints_every_n_epochs_resume_from_the_last_one(tmp_path):
     history = tiny_model().fit(*DATA, epochs=6, verbose=0,
                                callbacks=build_callbacks("app", training, fingerprint="f"))
     assert history.epoch == [2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(("seconds", "resumed_epochs"), [(3600.0, [0, 1, 2, 3, 4]), (0.0, [3, 4])])
+def test_automatic_backups_wait_for_the_interval(tmp_path, monkeypatch, seconds, resumed_epochs):
+    """``checkpoint_every: auto`` backs up once ``AUTO_BACKUP_SECONDS`` have passed, not every epoch."""
+    monkeypatch.setattr(PeriodicBackupAndRestore, "AUTO_BACKUP_SECONDS", seconds)
+    training = {"early_stopping_patience": 0, "tensorboard_dir": None,
+                "checkpoint_dir": str(tmp_path), "checkpoint_every": "auto"}
+    with pytest.raises(KeyboardInterrupt):
+        tiny_model().fit(*DATA, epochs=5, verbose=0,
+                         callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
+    history = tiny_model().fit(*DATA, epochs=5, verbose=0,
+                               callbacks=build_callbacks("app", training, fingerprint="f"))
+    assert history.epoch == resumed_epochs
 
 
 def test_fingerprint_is_stable_and_sensitive():

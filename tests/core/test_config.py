@@ -14,7 +14,8 @@ PARAMS = {
     "dataset": "small",
     "training": {"epochs": None, "batch_size": 8},
     "presets": {"small": {"training": {"epochs": 3, "batch_size": 64}, "extra": 1},
-                "large": {"training": {"epochs": 30}}},
+                "large": {"training": {"epochs": 30}},
+                "small_fast": {"dataset": "small", "training": {"epochs": 1}}},
 }
 
 
@@ -30,8 +31,24 @@ def test_preset_follows_the_chosen_dataset():
 
 
 def test_unknown_dataset_names_the_parameter_and_the_choices():
-    with pytest.raises(ConfigurationError, match=r"app.dataset='nope' .* small, large"):
+    with pytest.raises(ConfigurationError, match=r"app.dataset='nope' .* small, large\.$"):
         resolve_settings("app", {**PARAMS, "dataset": "nope"})
+    with pytest.raises(ConfigurationError, match=r"app.dataset='small_fast' is not known"):
+        resolve_settings("app", {**PARAMS, "dataset": "small_fast"})  # a preset, not a dataset
+
+
+def test_a_named_preset_replaces_the_dataset_preset():
+    settings = resolve_settings("app", {**PARAMS, "preset": "small_fast"})
+    assert settings["training"] == {"epochs": 1, "batch_size": 8}
+    assert settings["dataset"] == "small"
+
+
+def test_a_preset_for_another_dataset_says_which_dataset_to_choose():
+    with pytest.raises(ConfigurationError, match=r"app.preset='small_fast' is for dataset 'small', "
+                                                 r"not 'large'; add app.dataset=small to --params."):
+        resolve_settings("app", {**PARAMS, "dataset": "large", "preset": "small_fast"})
+    with pytest.raises(ConfigurationError, match=r"app.preset='huge' is not known"):
+        resolve_settings("app", {**PARAMS, "preset": "huge"})
 
 
 def test_fill_from_preset_keeps_non_null_values_and_lists():

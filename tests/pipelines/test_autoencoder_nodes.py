@@ -136,9 +136,13 @@ def test_figure_helpers_handle_any_code_size():
     codes = rng.normal(size=(30, 2))
     np.testing.assert_array_equal(project_to_2d(codes)[0], codes)
     assert code_scatter({"a": codes, "b": rng.normal(size=(30, 7))}, labels, ["x", "y", "z"]).axes
-    fig = image_rows({"original": np.zeros((3, 4, 4, 1), np.uint8), "copy": np.ones((3, 4, 4))},
+    fig = image_rows({"original": np.zeros((3, 4, 4, 1), np.uint8), "copy": np.ones((2, 4, 4))},
                      ["a", "b", "c"])
-    assert len(fig.axes) == 6
+    assert len(fig.axes) == 2  # one picture per row
+    original, copy = (ax.images[0].get_array() for ax in fig.axes)
+    assert original.shape == copy.shape == (4, 3 * 4 + 2 * 2)  # side by side, 2-pixel gaps
+    assert (copy[:, -4:] == 1).all()  # the short row is blank (white) where an image is missing
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("change, culprit", [

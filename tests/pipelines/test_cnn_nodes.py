@@ -127,5 +127,5 @@ def test_bad_parameters_are_named_in_one_line(change, culprit):
 
 
 def test_documented_parameters_are_valid():
-    for dataset in PARAMS["presets"]:
-        validate_parameters({**PARAMS, "dataset": dataset})
+    for name, preset in PARAMS["presets"].items():
+        validate_parameters({**PARAMS, "dataset": preset.get("dataset", name), "preset": name})

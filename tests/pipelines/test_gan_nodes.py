@@ -127,9 +127,12 @@ def test_frechet_distance_of_known_gaussians():
 
 def test_latent_figures_and_scores(model_input, trained):
     generator = trained[0]
-    assert len(nodes.plot_interpolation(generator, params()).axes) == 4 * 9
+    interpolation = nodes.plot_interpolation(generator, params())
+    assert [ax.get_ylabel() for ax in interpolation.axes] == [f"pair {i}" for i in range(1, 5)]
+    assert interpolation.axes[0].images[0].get_array().shape == (8, 9 * (8 + 2) - 2)  # 9 steps
     means, spreads = nodes.plot_latent_shifts(generator, params())
-    assert len(means.axes) == 5 * 10 and len(spreads.axes) == 5 * 10
+    assert len(means.axes) == 5 and len(spreads.axes) == 5  # one row of 10 images per mean / sd
+    assert means.axes[0].images[0].get_array().shape == (8, 10 * (8 + 2) - 2)
     generated = nodes.generate_images(generator, model_input, params())
     assert generated["images"].shape == model_input["x_test"].shape
     classifier, _ = nodes.train_digit_classifier(model_input, params(evaluation__classifier__epochs=2))

@@ -81,7 +81,8 @@ class StopAt(keras.callbacks.Callback):
 def test_interrupted_training_resumes_from_the_last_checkpoint(project, monkeypatch):
     for stage in ("gan_ingestion", "gan_preprocessing"):
         run(project, stage)
-    checkpoints = {"checkpoint_dir": "data/06_models/checkpoints", "epochs": 5, "verbose": 0}
+    checkpoints = {"checkpoint_dir": "data/06_models/checkpoints", "checkpoint_every": 1, "epochs": 5,
+                   "verbose": 0}
     original_fit = keras.Model.fit
 
     def fit_then_stop(self, *args, callbacks=None, **kwargs):

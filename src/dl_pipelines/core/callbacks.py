@@ -13,46 +13,141 @@ from typing import Any
 
 import keras
 import mlflow
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
+from tensorboard.compat.proto.event_pb2 import Event
+from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 
-class MlflowMetricsLogger(keras.callbacks.Callback):
-    """Log each epoch's metrics into the active MLflow run as ``<prefix>.train_<name>`` and
-    ``<prefix>.val_<name>``, with ``step`` = epoch, and the epoch's wall time as
-    ``<prefix>.train_epoch_seconds`` (to compare the speed of runs). Does nothing when no run is
-    active, so the same training code runs in unit tests and notebooks.
+class EpochLogger(keras.callbacks.Callback):
+    """Collect each epoch's metrics and wall time, and hand them to :meth:`write` in batches: at
+    most every ``flush_seconds`` and when training ends. One write per epoch (an MLflow call, a
+    TensorBoard flush) costs milliseconds, a tenth of a small model's epoch.
+
+    An epoch's wall time runs from the end of the previous one (the start of training for the
+    first), so that every callback's cost, this one's included, counts in some epoch.
     """
 
-    def __init__(self, prefix: str):
+    def __init__(self, flush_seconds: float = 10.0):
         super().__init__()
-        self.prefix = prefix
-        self.epoch_start = time.perf_counter()
+        self.flush_seconds = flush_seconds
+        self.pending: list[tuple[int, float, float, dict[str, float]]] = []
+        self.last_epoch_end = self.last_flush = time.perf_counter()
 
-    def on_epoch_begin(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        self.epoch_start = time.perf_counter()
+    def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
+        self.last_epoch_end = self.last_flush = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        if mlflow.active_run() is None or not logs:
+        seconds = time.perf_counter() - self.last_epoch_end
+        finite = {name: float(value) for name, value in (logs or {}).items()
+                  if math.isfinite(float(value))}
+        self.pending.append((epoch, seconds, time.time(), finite))
+        if time.perf_counter() - self.last_flush >= self.flush_seconds:
+            self.flush()
+        self.last_epoch_end = time.perf_counter()
+
+    def on_train_end(self, logs: Mapping[str, float] | None = None) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the pending epochs."""
+        self.last_flush = time.perf_counter()
+        if self.pending:
+            self.write(self.pending)
+        self.pending = []
+
+    def write(self, epochs: list[tuple[int, float, float, dict[str, float]]]) -> None:
+        """Write ``(epoch, seconds, unix time, metrics)`` of each pending epoch."""
+        raise NotImplementedError
+
+
+class MlflowMetricsLogger(EpochLogger):
+    """Log each epoch's metrics into the active MLflow run as ``<prefix>.train_<name>`` and
+    ``<prefix>.val_<name>``, with ``step`` = epoch, and its speed: ``<prefix>.train_epoch_seconds``
+    and, when the number of training samples is known, ``<prefix>.train_samples_per_second``.
+    Does nothing when no run is active, so the same training code runs in tests and notebooks.
+    """
+
+    def __init__(self, prefix: str, samples: int | None = None, flush_seconds: float = 10.0):
+        super().__init__(flush_seconds)
+        self.prefix = prefix
+        self.samples = samples
+
+    def write(self, epochs: list[tuple[int, float, float, dict[str, float]]]) -> None:
+        if mlflow.active_run() is None:
             return
-        metrics = {f"{self.prefix}.train_epoch_seconds": time.perf_counter() - self.epoch_start}
-        for name, value in logs.items():
-            if name == "learning_rate" or not math.isfinite(float(value)):
-                continue
-            key = name if name.startswith("val_") else f"train_{name}"
-            metrics[f"{self.prefix}.{key}"] = float(value)
-        mlflow.log_metrics(metrics, step=epoch)
+        batch = []
+        for epoch, seconds, unix_time, logs in epochs:
+            metrics = {"train_epoch_seconds": seconds}
+            if self.samples:
+                metrics["train_samples_per_second"] = self.samples / seconds
+            metrics.update({name if name.startswith("val_") else f"train_{name}": value
+                            for name, value in logs.items() if name != "learning_rate"})
+            batch += [Metric(f"{self.prefix}.{key}", value, int(unix_time * 1000), epoch)
+                      for key, value in metrics.items()]
+        MlflowClient().log_batch(mlflow.active_run().info.run_id, metrics=batch)
+
+
+class TensorBoardLogger(EpochLogger):
+    """The epoch curves of Keras' TensorBoard callback (``train/`` and ``validation/`` runs,
+    tags ``epoch_<name>``), written straight as event records: Keras' callback runs TensorFlow
+    summary ops and switches writers around every validation, ~10 ms per epoch."""
+
+    def __init__(self, log_dir: str, flush_seconds: float = 10.0):
+        super().__init__(flush_seconds)
+        self.log_dir = Path(log_dir)
+        self.writers: dict[str, EventFileWriter] = {}
+
+    def write(self, epochs: list[tuple[int, float, float, dict[str, float]]]) -> None:
+        for epoch, _, unix_time, logs in epochs:
+            runs = {"train": {k: v for k, v in logs.items() if not k.startswith("val_")},
+                    "validation": {k[4:]: v for k, v in logs.items() if k.startswith("val_")}}
+            for run, values in runs.items():
+                if values:
+                    summary = Summary(value=[Summary.Value(tag=f"epoch_{name}", simple_value=value)
+                                             for name, value in values.items()])
+                    self.writer(run).add_event(Event(wall_time=unix_time, step=epoch, summary=summary))
+        for writer in self.writers.values():
+            writer.flush()
+
+    def writer(self, run: str) -> EventFileWriter:
+        if run not in self.writers:
+            self.writers[run] = EventFileWriter(str(self.log_dir / run))
+        return self.writers[run]
+
+    def on_train_end(self, logs: Mapping[str, float] | None = None) -> None:
+        super().on_train_end(logs)
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
 
 
 class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras' BackupAndRestore, backing up after every ``every``-th epoch and the last one: long
-    epochs are cheap to back up each time, many short ones are not."""
+    """Keras' BackupAndRestore, backing up after every ``every``-th epoch and the last one, or with
+    ``every="auto"`` after the first epoch ending ``AUTO_BACKUP_SECONDS`` or more after the last
+    backup: a backup costs ~20 ms, a tenth of a small model's epoch, and a crash should cost at
+    most a minute of work, not an epoch's fraction of a second."""
 
-    def __init__(self, backup_dir: str, every: int = 1):
+    AUTO_BACKUP_SECONDS = 60.0
+
+    def __init__(self, backup_dir: str, every: int | str = "auto"):
         super().__init__(backup_dir=backup_dir)
-        self.every = int(every)
+        self.every = every
+        self.last_backup = time.perf_counter()
+
+    def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
+        super().on_train_begin(logs)
+        self.last_backup = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        if (epoch + 1) % self.every == 0 or epoch + 1 == self.params.get("epochs"):
+        if self.every == "auto":
+            due = time.perf_counter() - self.last_backup >= self.AUTO_BACKUP_SECONDS
+        else:
+            due = (epoch + 1) % int(self.every) == 0
+        if due or epoch + 1 == self.params.get("epochs"):
             super().on_epoch_end(epoch, logs)
+            self.last_backup = time.perf_counter()
 
 
 def settings_fingerprint(settings: Mapping[str, Any]) -> str:
@@ -67,6 +162,7 @@ def build_callbacks(
     *,
     fingerprint: str,
     monitor: str = "val_loss",
+    samples: int | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks of a ``fit()``: early stopping, TensorBoard, resume-on-restart, MLflow curves.
 
@@ -74,10 +170,12 @@ def build_callbacks(
         app: The app name: MLflow metric prefix and sub-folder of the log directories.
         training: The app's training settings; reads ``early_stopping_patience`` and
             ``reduce_lr_patience`` (0 or absent turns each off), ``tensorboard_dir`` and
-            ``checkpoint_dir`` (null turns each off), ``checkpoint_every`` (epochs, default 1).
+            ``checkpoint_dir`` (null turns each off), ``checkpoint_every`` (epochs between
+            backups, or ``auto``: about once a minute; the default).
         fingerprint: Identifies the run's settings, so an interrupted training is resumed only
             by a run with the same settings.
         monitor: The metric early stopping watches.
+        samples: Training samples per epoch, for the ``train_samples_per_second`` curve.
     """
     callbacks: list[keras.callbacks.Callback] = []
     patience = training.get("early_stopping_patience") or 0
@@ -97,14 +195,14 @@ def build_callbacks(
         )
     if training.get("tensorboard_dir"):
         callbacks.append(
-            keras.callbacks.TensorBoard(log_dir=str(Path(training["tensorboard_dir"]) / app))
+            TensorBoardLogger(log_dir=str(Path(training["tensorboard_dir"]) / app))
         )
     if training.get("checkpoint_dir"):
         # Keras restores the last finished epoch from here after a crash or Ctrl-C, and deletes
         # the backup when training completes.
         backup = Path(training["checkpoint_dir"]) / app / fingerprint
-        callbacks.append(PeriodicBackupAndRestore(str(backup), training.get("checkpoint_every", 1)))
-    callbacks.append(MlflowMetricsLogger(prefix=app))
+        callbacks.append(PeriodicBackupAndRestore(str(backup), training.get("checkpoint_every", "auto")))
+    callbacks.append(MlflowMetricsLogger(prefix=app, samples=samples))
     return callbacks
 
 

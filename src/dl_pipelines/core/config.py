@@ -3,7 +3,8 @@
 Each app keeps its parameters under one key (``cnn``, ``regression``...). Settings left at
 ``null`` take the value of the chosen dataset's preset (``<app>.presets.<dataset>``), so that
 ``--params cnn.dataset=mnist`` alone gives the documented MNIST settings while an explicit
-``--params cnn.training.epochs=3`` still wins.
+``--params cnn.training.epochs=3`` still wins. An app may offer more presets than datasets
+(``cnn.presets.mnist_fast``), chosen with ``<app>.preset``.
 """
 
 from __future__ import annotations
@@ -36,16 +37,24 @@ def resolve_settings(app: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
     Args:
         app: The app name, used in error messages (``cnn``).
-        params: The app's parameter dict, holding ``dataset`` and ``presets``.
+        params: The app's parameter dict, holding ``dataset``, ``presets`` and optionally
+            ``preset`` (null or absent: the preset named like the dataset).
 
     Returns:
-        The parameters without ``presets``, every ``null`` filled from the dataset's preset.
+        The parameters without ``presets``, every ``null`` filled from the chosen preset.
     """
     presets = params.get("presets") or {}
     dataset = params.get("dataset")
-    require_choice(f"{app}.dataset", dataset, presets)
+    # A preset named after a dataset is that dataset's; any other says which dataset it is for.
+    require_choice(f"{app}.dataset", dataset, [name for name in presets if "dataset" not in presets[name]])
+    preset = params.get("preset") or dataset
+    require_choice(f"{app}.preset", preset, presets)
+    if presets[preset].get("dataset", dataset) != dataset:
+        raise ConfigurationError(
+            f"Parameter {app}.preset={preset!r} is for dataset {presets[preset]['dataset']!r}, not "
+            f"{dataset!r}; add {app}.dataset={presets[preset]['dataset']} to --params.")
     settings = {key: value for key, value in params.items() if key != "presets"}
-    return fill_from_preset(settings, presets[dataset])
+    return fill_from_preset(settings, presets[preset])
 
 
 def require_choice(name: str, value: Any, choices: Iterable[str]) -> None:

@@ -72,7 +72,8 @@ def validate_training(app: str, training: Mapping[str, Any]) -> None:
     require_positive_int(f"{app}.training.batch_size", training["batch_size"])
     require_choice(f"{app}.training.strategy", training["strategy"], STRATEGIES)
     require_choice(f"{app}.training.precision", training.get("precision", "float32"), PRECISIONS)
-    require_positive_int(f"{app}.training.checkpoint_every", training.get("checkpoint_every", 1))
+    if training.get("checkpoint_every", "auto") != "auto":
+        require_positive_int(f"{app}.training.checkpoint_every", training["checkpoint_every"])
     if training.get("jit_compile", "auto") not in ("auto", True, False):
         raise ConfigurationError(f"Parameter {app}.training.jit_compile={training['jit_compile']!r} is "
                                  "invalid; expected auto, true or false.")
@@ -106,6 +107,7 @@ def train_model(
     epochs: int | None = None,
     checkpoints: bool = True,
     monitor: str = "val_loss",
+    samples: int | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Seed, build the compiled model under the strategy's scope, and ``fit()`` it.
 
@@ -121,6 +123,8 @@ def train_model(
         epochs: Overrides ``training["epochs"]`` (the grid search trains shorter).
         checkpoints: Back up each epoch so an interrupted run resumes; write TensorBoard logs.
         monitor: The metric early stopping watches.
+        samples: Training samples per epoch when ``train`` is an input pipeline (the speed
+            curve ``<app>.train_samples_per_second``); counted from the arrays otherwise.
 
     Returns:
         The trained model and its per-epoch history as plain floats.
@@ -154,13 +158,15 @@ def train_model(
     # The global batch: each replica gets the configured batch size.
     batch_size = training["batch_size"] * strategy.num_replicas_in_sync
     inputs, batch_size = ((train(batch_size),), None) if callable(train) else (train, batch_size)
+    samples = samples if callable(train) else len(train[0])
     history = model.fit(
         *inputs,
         validation_data=validation,
         epochs=epochs,
         batch_size=batch_size,
         shuffle=not callable(train),  # an input pipeline shuffles (or not) by itself
-        callbacks=build_callbacks(app, callback_settings, fingerprint=fingerprint, monitor=monitor),
+        callbacks=build_callbacks(app, callback_settings, fingerprint=fingerprint, monitor=monitor,
+                                  samples=samples),
         verbose=fit_verbosity(training["verbose"]),
     )
     return model, {name: [float(v) for v in values] for name, values in history.history.items()}

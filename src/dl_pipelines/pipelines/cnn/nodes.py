@@ -15,7 +15,12 @@ from sklearn.metrics import classification_report, confusion_matrix
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.config import resolve_settings
-from dl_pipelines.core.training import make_optimizer, nested_run, train_model
+from dl_pipelines.core.training import (
+    learning_rate_schedule,
+    make_optimizer,
+    nested_run,
+    train_model,
+)
 from dl_pipelines.pipelines.cnn.models import build_classifier
 
 logger = logging.getLogger(__name__)
@@ -27,19 +32,19 @@ logger = logging.getLogger(__name__)
 def _fit(model_input: dict[str, np.ndarray], settings: dict[str, Any], *, model: dict[str, Any],
          epochs: int, learning_rate: float, checkpoints: bool = True) -> tuple[keras.Model, dict]:
     """Build, compile and fit one classifier; shared by training and the grid search."""
-    optimizer = settings["training"]["optimizer"]
+    training = {**settings["training"], "epochs": epochs, "learning_rate": learning_rate}
+    schedule = learning_rate_schedule(training, len(model_input["x_train"]))
 
     def build() -> keras.Model:
         classifier = build_classifier(model_input["x_train"].shape[1:],
                                       len(model_input["class_names"]), model)
-        classifier.compile(optimizer=make_optimizer(optimizer, learning_rate),
+        classifier.compile(optimizer=make_optimizer(training["optimizer"], schedule),
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return classifier
 
     return train_model(build, (model_input["x_train"], model_input["y_train"]),
                        (model_input["x_val"], model_input["y_val"]), app="cnn",
-                       seed=settings["seed"], training=settings["training"], epochs=epochs,
-                       checkpoints=checkpoints)
+                       seed=settings["seed"], training=training, checkpoints=checkpoints)
 
 
 def train_classifier(model_input: dict[str, np.ndarray],

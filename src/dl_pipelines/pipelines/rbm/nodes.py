@@ -127,7 +127,8 @@ def train_rbm(model_input: dict[str, np.ndarray], params: dict[str, Any]
                 "epochs", model["hidden_units"], users, movies, train.nnz, training["epochs"])
     return train_model(
         build, lambda batch_size: train.dense_batches(batch_size, shuffle=True, seed=settings["seed"]),
-        None, app="rbm", seed=settings["seed"], training={**training, "early_stopping_patience": 0})
+        None, app="rbm", seed=settings["seed"], training={**training, "early_stopping_patience": 0},
+        samples=users)
 
 
 # --- recommendation and evaluation ---------------------------------------------------------

@@ -29,6 +29,8 @@ def test_cosine_decay_ends_at_one_percent_after_the_planned_steps():
     ({"learning_rate_decay": "cosine", "reduce_lr_patience": 2}, "cannot be combined"),
     ({"reduce_lr_patience": -1}, "app.training.reduce_lr_patience=-1"),
     ({"epochs": -1}, "app.training.epochs=-1"),
+    ({"steps_per_execution": 0}, "app.training.steps_per_execution=0"),
+    ({"checkpoint_every": "often"}, "app.training.checkpoint_every='often'"),
 ])
 def test_validate_training_names_the_bad_parameter(change, culprit):
     with pytest.raises(ConfigurationError, match=culprit):
@@ -88,3 +90,23 @@ def test_mixed_precision_keeps_every_models_output_in_float32(build):
     assert keras.config.dtype_policy().name == "float32"  # restored afterwards
     assert {layer.dtype_policy.compute_dtype for layer in model.layers} >= {"float16"}
     assert all(output.dtype == "float32" for output in model.outputs)
+
+
+@pytest.mark.parametrize(("setting", "steps"), [("auto", 16), (3, 3)])
+def test_several_steps_per_compiled_call_give_the_same_model(setting, steps):
+    """``steps_per_execution`` runs several training steps per call of the compiled function
+    (less Python per step); the trained weights are those of one step per call."""
+    x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+    y = x @ np.array([1.0, -2.0, 0.5], dtype="float32")
+
+    def build():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    several, _ = train_model(build, (x, y), None, app="app", seed=3, monitor="loss",
+                             training={**TRAINING, "steps_per_execution": setting})
+    one, _ = train_model(build, (x, y), None, app="app", seed=3, monitor="loss",
+                         training={**TRAINING, "steps_per_execution": 1})
+    assert several.steps_per_execution == steps and one.steps_per_execution == 1
+    np.testing.assert_allclose(several.get_weights()[0], one.get_weights()[0], rtol=1e-5)

@@ -102,7 +102,11 @@ def test_split_holds_out_a_quarter_of_each_users_ratings_reproducibly():
     assert not np.array_equal(held_out, split_per_user(users, 0.25, seed=2))
 
 
-def test_dense_batches_rebuild_the_matrix_without_building_it_whole():
+@pytest.mark.parametrize("dense_limit", [0, 2**20], ids=["sparse rows", "dense matrix"])
+def test_dense_batches_rebuild_the_matrix(monkeypatch, dense_limit):
+    """Both paths, batches rebuilt from the sparse rows (large data) and sliced from the dense
+    matrix (small data), give the same batches in the same seeded order."""
+    monkeypatch.setattr(RatingsMatrix, "DENSE_LIMIT_BYTES", dense_limit)
     rng = np.random.default_rng(0)
     dense = (rng.random((37, 11)) < 0.3) * rng.integers(1, 6, (37, 11))
     users, items = np.nonzero(dense)
@@ -112,6 +116,9 @@ def test_dense_batches_rebuild_the_matrix_without_building_it_whole():
     np.testing.assert_array_equal(np.concatenate(batches), dense)
     shuffled = np.concatenate([b.numpy() for b in matrix.dense_batches(8, shuffle=True, seed=1)])
     assert sorted(map(tuple, shuffled)) == sorted(map(tuple, dense.astype(np.float32)))
+    monkeypatch.setattr(RatingsMatrix, "DENSE_LIMIT_BYTES", 2**20 - dense_limit)  # the other path
+    other = np.concatenate([b.numpy() for b in matrix.dense_batches(8, shuffle=True, seed=1)])
+    np.testing.assert_array_equal(shuffled, other)
 
 
 def test_visible_values_are_ones_or_ratings_over_five():

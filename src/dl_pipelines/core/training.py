@@ -43,8 +43,14 @@ OPTIMIZERS = {
 DECAYS = ("none", "cosine")
 
 # Training settings that do not change the trained model (left out of the resume fingerprint).
-RUN_ONLY_SETTINGS = ("verbose", "strategy", "jit_compile", "checkpoint_dir", "checkpoint_every",
-                     "tensorboard_dir")
+RUN_ONLY_SETTINGS = ("verbose", "strategy", "jit_compile", "steps_per_execution", "checkpoint_dir",
+                     "checkpoint_every", "tensorboard_dir")
+
+# Training steps per call of the compiled training function with ``steps_per_execution: auto`` on
+# one device: a small model's step takes about as long as the Python around it. With several
+# replicas it stays 1: Keras 3.15's multi-step loop fails under MirroredStrategy and
+# MultiWorkerMirroredStrategy ("You must feed a value for placeholder tensor").
+AUTO_STEPS_PER_EXECUTION = 16
 
 
 def make_optimizer(name: str,
@@ -74,6 +80,8 @@ def validate_training(app: str, training: Mapping[str, Any]) -> None:
     require_choice(f"{app}.training.precision", training.get("precision", "float32"), PRECISIONS)
     if training.get("checkpoint_every", "auto") != "auto":
         require_positive_int(f"{app}.training.checkpoint_every", training["checkpoint_every"])
+    if training.get("steps_per_execution", "auto") != "auto":
+        require_positive_int(f"{app}.training.steps_per_execution", training["steps_per_execution"])
     if training.get("jit_compile", "auto") not in ("auto", True, False):
         raise ConfigurationError(f"Parameter {app}.training.jit_compile={training['jit_compile']!r} is "
                                  "invalid; expected auto, true or false.")
@@ -139,6 +147,10 @@ def train_model(
         model = build()
     if training.get("jit_compile", "auto") != "auto":
         model.jit_compile = training["jit_compile"]
+    steps_per_execution = training.get("steps_per_execution", "auto")
+    if steps_per_execution == "auto":
+        steps_per_execution = AUTO_STEPS_PER_EXECUTION if strategy.num_replicas_in_sync == 1 else 1
+    model.steps_per_execution = steps_per_execution
     callback_settings = dict(training)
     if not checkpoints:
         callback_settings.update(checkpoint_dir=None, tensorboard_dir=None)

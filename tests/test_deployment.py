@@ -148,9 +148,11 @@ def catalog_of(project: Path, **runtime_params: Any):
 def test_data_root_defaults_to_the_project_data_folder(project):
     catalog = catalog_of(project)
     data = project / "data"
-    assert catalog.get("cnn.model_input")._filepath == data / "05_model_input/cnn/model_input.npz"
+    cached = catalog.get("cnn.model_input")  # read once per run: a CachedDataset wrapping the file
+    assert cached._dataset._filepath == data / "05_model_input/cnn/model_input.npz"
     assert catalog.get("raw_files").load().root == data / "01_raw"
-    assert str(catalog.get("cnn.model")._filepath) == (data / "06_models/cnn/classifier.keras").as_posix()
+    model = catalog.get("cnn.model")._dataset
+    assert str(model._filepath) == (data / "06_models/cnn/classifier.keras").as_posix()
     report = catalog.get("cnn.classification_report")  # an MLflow artifact wrapping a CSV dataset
     assert str(report._filepath) == (data / "08_reporting/cnn/classification_report.csv").as_posix()
 
@@ -168,12 +170,13 @@ def test_data_root_set_at_run_time_moves_every_dataset(project, tmp_path):
 def test_data_root_can_be_an_fsspec_url(project, tmp_path):
     # s3fs is not installed here (kedro-mlflow instantiates every dataset): the config only
     config = context_of(project, data_root="s3://bucket/dl").config_loader["catalog"]
-    assert config["cnn.model_input"]["filepath"] == "s3://bucket/dl/05_model_input/cnn/model_input.npz"
+    model_input = config["cnn.model_input"]["dataset"]  # inside its CachedDataset
+    assert model_input["filepath"] == "s3://bucket/dl/05_model_input/cnn/model_input.npz"
     assert config["raw_files"]["path"] == "s3://bucket/dl/01_raw"
 
     root = f"/{tmp_path.name}"
     catalog = catalog_of(project, data_root=f"memory://{root}")
-    assert catalog.get("cnn.model")._protocol == "memory"
+    assert catalog.get("cnn.model")._dataset._protocol == "memory"
     catalog.save("cnn.training_history", {"loss": [0.5]})
     memory = fsspec.filesystem("memory")
     try:

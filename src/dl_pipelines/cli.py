@@ -40,9 +40,11 @@ def _run(**kwargs: Any) -> Any:
 
 def _is_the_kedro_command() -> bool:
     """True in a ``kedro`` (or ``python -m kedro``) process, not when a program runs the
-    command in its own process (a test's CliRunner)."""
+    command in its own process (a test's CliRunner) nor under a profiler or coverage, which
+    write their results at the interpreter's exit."""
     program = Path(sys.argv[0])
-    return program.name == "kedro" or program.parent.name == "kedro"
+    watched = sys.getprofile() is not None or sys.gettrace() is not None
+    return (program.name == "kedro" or program.parent.name == "kedro") and not watched
 
 
 def _exit_now() -> None:

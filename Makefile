@@ -30,7 +30,7 @@ viz: install ## open Kedro-Viz on http://127.0.0.1:4141
 mlflow-ui: install ## open the MLflow UI on http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
-benchmark: install ## every benchmark, on this machine: Markdown tables (about 45 minutes on 2 CPU cores)
+benchmark: install ## every benchmark, on this machine: Markdown tables (about 40 minutes on 2 CPU cores)
 	$(BIN)/python benchmarks/run.py
 
 clean: ## delete generated data, MLflow runs and the virtual environment

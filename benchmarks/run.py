@@ -1,6 +1,6 @@
 """Every benchmark of the project, on the machine at hand; prints one Markdown table per benchmark.
 
-    .venv/bin/python benchmarks/run.py                          # all four, 3 runs per figure (~45 min on 2 cores)
+    .venv/bin/python benchmarks/run.py               # all four, 3 runs per figure (~40 min, 2 cores)
     .venv/bin/python benchmarks/run.py --only fixed-cost cnn-mnist --repeats 5
     .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output benchmarks.md
 

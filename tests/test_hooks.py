@@ -19,7 +19,8 @@ def test_one_mlflow_hook_the_batched_one(project):
 def test_parameters_are_logged_once_each_in_batches(project, monkeypatch):
     calls = []
     original = mlflow.log_params
-    monkeypatch.setattr(mlflow, "log_params", lambda params, **kw: calls.append(params) or original(params, **kw))
+    monkeypatch.setattr(mlflow, "log_params",
+                        lambda params, **kw: calls.append(params) or original(params, **kw))
     monkeypatch.setattr(mlflow, "log_param", lambda *a, **kw: calls.append(a))
     run_pipeline(project, "regression_ingestion", {"regression": base_params("regression")})
     assert calls and all(isinstance(call, dict) for call in calls)  # no one-by-one calls

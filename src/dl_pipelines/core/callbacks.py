@@ -19,6 +19,9 @@ from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+# One finished epoch: its index, wall seconds, Unix time at its end and its finite metrics.
+EpochRecord = tuple[int, float, float, dict[str, float]]
+
 
 class EpochLogger(keras.callbacks.Callback):
     """Collect each epoch's metrics and wall time, and hand them to :meth:`write` in batches: at
@@ -32,7 +35,7 @@ class EpochLogger(keras.callbacks.Callback):
     def __init__(self, flush_seconds: float = 10.0):
         super().__init__()
         self.flush_seconds = flush_seconds
-        self.pending: list[tuple[int, float, float, dict[str, float]]] = []
+        self.pending: list[EpochRecord] = []
         self.last_epoch_end = self.last_flush = time.perf_counter()
 
     def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
@@ -57,7 +60,7 @@ class EpochLogger(keras.callbacks.Callback):
             self.write(self.pending)
         self.pending = []
 
-    def write(self, epochs: list[tuple[int, float, float, dict[str, float]]]) -> None:
+    def write(self, epochs: list[EpochRecord]) -> None:
         """Write ``(epoch, seconds, unix time, metrics)`` of each pending epoch."""
         raise NotImplementedError
 
@@ -74,7 +77,7 @@ class MlflowMetricsLogger(EpochLogger):
         self.prefix = prefix
         self.samples = samples
 
-    def write(self, epochs: list[tuple[int, float, float, dict[str, float]]]) -> None:
+    def write(self, epochs: list[EpochRecord]) -> None:
         if mlflow.active_run() is None:
             return
         batch = []
@@ -99,7 +102,7 @@ class TensorBoardLogger(EpochLogger):
         self.log_dir = Path(log_dir)
         self.writers: dict[str, EventFileWriter] = {}
 
-    def write(self, epochs: list[tuple[int, float, float, dict[str, float]]]) -> None:
+    def write(self, epochs: list[EpochRecord]) -> None:
         for epoch, _, unix_time, logs in epochs:
             runs = {"train": {k: v for k, v in logs.items() if not k.startswith("val_")},
                     "validation": {k[4:]: v for k, v in logs.items() if k.startswith("val_")}}

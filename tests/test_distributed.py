@@ -108,3 +108,9 @@ def test_the_gpu_environment_runs_on_a_cpu_machine_with_one_warning(project):
     run = runs("cnn").iloc[0]
     assert run["params.cnn.training.strategy"] == "mirrored"
     assert run["params.cnn.training.precision"] == "mixed_float16"
+    # `kedro run` ends without the interpreter's teardown (dl_pipelines.cli): the run must still
+    # be complete in the store, with the artifacts written by the last nodes.
+    assert run["status"] == "FINISHED" and run["metrics.cnn.test_accuracy"] > 0
+    client = mlflow.MlflowClient()
+    logged = {item.path for item in client.list_artifacts(run["run_id"], "cnn")}
+    assert {"cnn/learning_curves.png", "cnn/confusion_matrix.png", "cnn/misclassified.png"} <= logged

@@ -110,3 +110,24 @@ def test_several_steps_per_compiled_call_give_the_same_model(setting, steps):
                          training={**TRAINING, "steps_per_execution": 1})
     assert several.steps_per_execution == steps and one.steps_per_execution == 1
     np.testing.assert_allclose(several.get_weights()[0], one.get_weights()[0], rtol=1e-5)
+
+
+def test_several_steps_per_call_with_several_replicas_stop_before_the_model_is_built(monkeypatch):
+    """Keras cannot run several steps per call under a multi-replica strategy: an explicit
+    setting is refused with the fix; ``auto`` falls back to one step per call."""
+    import tensorflow as tf
+
+    from dl_pipelines.core import training as training_module
+
+    class TwoReplicas(tf.distribute.OneDeviceStrategy):
+        num_replicas_in_sync = 2
+
+    monkeypatch.setattr(training_module, "resolve_device",
+                        lambda strategy, precision: (TwoReplicas("/cpu:0"), precision))
+    built = []
+    with pytest.raises(ConfigurationError, match=r"app.training.steps_per_execution=4 cannot be used "
+                                                 r"with 2 replicas .* set it to auto or 1"):
+        train_model(built.append, (np.zeros((4, 1)), None), None, app="app", seed=0,
+                    training={**TRAINING, "steps_per_execution": 4})
+    assert built == []
+    assert training_module._steps_per_execution("app", {"steps_per_execution": "auto"}, 2) == 1

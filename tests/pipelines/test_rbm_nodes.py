@@ -111,6 +111,7 @@ def test_dense_batches_rebuild_the_matrix(monkeypatch, dense_limit):
     dense = (rng.random((37, 11)) < 0.3) * rng.integers(1, 6, (37, 11))
     users, items = np.nonzero(dense)
     matrix = RatingsMatrix.from_triples(users, items, dense[users, items], dense.shape)
+    assert matrix.dense_batches(8).options().autotune.enabled is False  # core/compat.py
     batches = [b.numpy() for b in matrix.dense_batches(8)]
     assert [len(b) for b in batches] == [8, 8, 8, 8, 5]
     np.testing.assert_array_equal(np.concatenate(batches), dense)

@@ -22,6 +22,7 @@ import keras
 import mlflow
 
 from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
+from dl_pipelines.core.compat import patch_keras_array_inputs
 from dl_pipelines.core.config import (
     ConfigurationError,
     require_choice,
@@ -51,6 +52,9 @@ RUN_ONLY_SETTINGS = ("verbose", "strategy", "jit_compile", "steps_per_execution"
 # replicas it stays 1: Keras 3.15's multi-step loop fails under MirroredStrategy and
 # MultiWorkerMirroredStrategy ("You must feed a value for placeholder tensor").
 AUTO_STEPS_PER_EXECUTION = 16
+
+# Every app trains and predicts through this module: no idle stalls when Keras' input pipelines end.
+patch_keras_array_inputs()
 
 
 def make_optimizer(name: str,
@@ -143,13 +147,11 @@ def train_model(
     epochs = training["epochs"] if epochs is None else epochs
     set_seed(seed)
     strategy, precision = resolve_device(training["strategy"], training.get("precision", "float32"))
+    steps_per_execution = _steps_per_execution(app, training, strategy.num_replicas_in_sync)
     with strategy.scope(), dtype_policy(precision):
         model = build()
     if training.get("jit_compile", "auto") != "auto":
         model.jit_compile = training["jit_compile"]
-    steps_per_execution = training.get("steps_per_execution", "auto")
-    if steps_per_execution == "auto":
-        steps_per_execution = AUTO_STEPS_PER_EXECUTION if strategy.num_replicas_in_sync == 1 else 1
     model.steps_per_execution = steps_per_execution
     callback_settings = dict(training)
     if not checkpoints:
@@ -182,6 +184,19 @@ def train_model(
         verbose=fit_verbosity(training["verbose"]),
     )
     return model, {name: [float(v) for v in values] for name, values in history.history.items()}
+
+
+def _steps_per_execution(app: str, training: Mapping[str, Any], replicas: int) -> int:
+    """``training.steps_per_execution`` for ``replicas`` devices (``auto``: see
+    AUTO_STEPS_PER_EXECUTION); more than 1 with several replicas is refused before training."""
+    steps = training.get("steps_per_execution", "auto")
+    if steps == "auto":
+        return AUTO_STEPS_PER_EXECUTION if replicas == 1 else 1
+    if steps > 1 and replicas > 1:
+        raise ConfigurationError(
+            f"Parameter {app}.training.steps_per_execution={steps} cannot be used with {replicas} "
+            "replicas (Keras fails to run several steps per call there); set it to auto or 1.")
+    return steps
 
 
 @contextlib.contextmanager

@@ -60,6 +60,7 @@ class RatingsMatrix:
         # files to split the data by.
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        options.autotune.enabled = False  # no idle stall at each epoch's end (core/compat.py)
         if self.shape[0] * self.shape[1] * 4 <= self.DENSE_LIMIT_BYTES:
             users = tf.data.Dataset.from_tensor_slices(self.to_dense())
             if shuffle:  # the same seeded order of users as the sparse path

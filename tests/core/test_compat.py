@@ -1,0 +1,41 @@
+"""The input pipelines run without tf.data's autotuning (whose thread makes the end of an
+iterator wait up to a minute, core/compat.py) and still give the same batches."""
+
+import keras
+import numpy as np
+from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+import dl_pipelines.core.training  # noqa: F401  (applies the patch, as every app does)
+from dl_pipelines.core import compat
+
+
+def batches(dataset):
+    return [tuple(np.asarray(part) for part in batch) for batch in dataset]
+
+
+def test_keras_builds_its_array_pipelines_without_autotuning_and_the_same_batches():
+    """A Keras upgrade that moves its array adapter fails here, not silently."""
+    x, y = np.arange(50, dtype="float32").reshape(25, 2), np.arange(25)
+    adapter = ArrayDataAdapter(x, y, batch_size=4, shuffle=True)
+
+    keras.utils.set_random_seed(7)
+    patched = adapter.get_tf_dataset()
+    keras.utils.set_random_seed(7)
+    original = compat._keras_array_dataset(adapter)
+
+    assert patched.options().autotune.enabled is False
+    assert original.options().autotune.enabled is not False
+    for ours, theirs in zip(batches(patched), batches(original), strict=True):
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+def test_without_autotuning_keeps_the_other_options():
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    dataset = compat.without_autotuning(tf.data.Dataset.range(3).with_options(options))
+    assert dataset.options().autotune.enabled is False
+    assert dataset.options().experimental_distribute.auto_shard_policy == \
+        tf.data.experimental.AutoShardPolicy.DATA

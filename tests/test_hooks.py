@@ -28,3 +28,15 @@ def test_parameters_are_logged_once_each_in_batches(project, monkeypatch):
     assert len(keys) == len(set(keys))  # each parameter once, though every node takes them
     (run,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list")
     assert run.data.params["regression.seed"] == "42"
+
+
+def test_the_run_is_not_restarted_before_every_node(project, monkeypatch):
+    """kedro-mlflow restarts the run before each node (for threaded runners); in the sequential
+    runner the run is already active, and restarting it cost 3 database calls per node."""
+    starts = []
+    original = mlflow.start_run
+    monkeypatch.setattr(mlflow, "start_run", lambda *a, **kw: starts.append(kw) or original(*a, **kw))
+    run_pipeline(project, "regression_ingestion", {"regression": base_params("regression")})
+    assert len(starts) == 1  # the run's start, before the pipeline
+    (run,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list")
+    assert run.info.status == "FINISHED" and run.data.params["regression.seed"] == "42"

@@ -9,15 +9,21 @@ project's data/ or mlflow.db.
     .venv/bin/python benchmarks/fixed_cost.py                 # every app, 3 runs each
     .venv/bin/python benchmarks/fixed_cost.py --apps cnn rbm --repeats 5
 
-Prints one Markdown table: the median wall time and peak memory per app.
+Prints one Markdown table: the median wall time and peak memory per app, and next to it what
+every Keras script pays before its first line of work, a process importing Keras (TensorFlow), and
+the difference: the machinery's own cost. Each app's runs alternate with such imports, so both
+see the machine at the same speed (a shared VM's speed can change by a third within minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+import tempfile
+from pathlib import Path
 
-from common import APPS, Measured, kedro_run, machine_line, progress, project_copy
+from common import APPS, Measured, kedro_run, machine_line, progress, project_copy, run_measured
 
 
 def zero_epoch_run(app: str) -> Measured:
@@ -28,24 +34,36 @@ def zero_epoch_run(app: str) -> Measured:
     return measured
 
 
-def measure(apps: list[str], repeats: int) -> dict[str, list[Measured]]:
+def keras_import() -> Measured:
+    """A Python process that imports Keras on TensorFlow and ends: what any Keras script pays."""
+    with tempfile.TemporaryDirectory() as folder:
+        return run_measured([sys.executable, "-c", "import keras"], Path(folder))
+
+
+def measure(apps: list[str], repeats: int) -> dict[str, list[tuple[Measured, Measured]]]:
+    """Per app, ``repeats`` pairs of (zero-epoch run, Keras import) taken one after the other."""
     runs = {}
     for app in apps:
         runs[app] = []
         for repeat in range(repeats):
             progress(f"fixed cost: {app}, run {repeat + 1}/{repeats} ...")
-            runs[app].append(zero_epoch_run(app))
+            runs[app].append((zero_epoch_run(app), keras_import()))
     return runs
 
 
-def table(runs: dict[str, list[Measured]], repeats: int) -> str:
+def table(runs: dict[str, list[tuple[Measured, Measured]]], repeats: int) -> str:
     lines = [f"Fixed cost of `kedro run --pipelines=<app> --params <app>.training.epochs=0`: "
-             f"{machine_line(repeats)}", "",
-             "| app | wall time (s), median | fastest (s) | peak memory (MB) |", "|---|---:|---:|---:|"]
-    for app, measured in runs.items():
-        lines.append(f"| {app} | {statistics.median(m.seconds for m in measured):.1f} "
-                     f"| {min(m.seconds for m in measured):.1f} "
-                     f"| {statistics.median(m.peak_mb for m in measured):,.0f} |")
+             f"{machine_line(repeats)}. Keras import: `python -c \"import keras\"`, run after each "
+             "`kedro run`; machinery: the difference, per pair.", "",
+             "| app | wall time (s), median | fastest (s) | Keras import (s) | machinery (s) "
+             "| peak memory (MB) |", "|---|---:|---:|---:|---:|---:|"]
+    for app, pairs in runs.items():
+        seconds = [run.seconds for run, _ in pairs]
+        imports = [keras.seconds for _, keras in pairs]
+        lines.append(f"| {app} | {statistics.median(seconds):.1f} | {min(seconds):.1f} "
+                     f"| {statistics.median(imports):.1f} "
+                     f"| {statistics.median(s - i for s, i in zip(seconds, imports, strict=True)):.1f} "
+                     f"| {statistics.median(run.peak_mb for run, _ in pairs):,.0f} |")
     return "\n".join(lines)
 
 

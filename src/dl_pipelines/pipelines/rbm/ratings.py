@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from dl_pipelines.core.compat import without_autotuning
+
 VISIBLE_MODES = ("implicit", "rating")
 
 
@@ -60,12 +62,18 @@ class RatingsMatrix:
         # files to split the data by.
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        options.autotune.enabled = False  # no idle stall at each epoch's end (core/compat.py)
         if self.shape[0] * self.shape[1] * 4 <= self.DENSE_LIMIT_BYTES:
             users = tf.data.Dataset.from_tensor_slices(self.to_dense())
             if shuffle:  # the same seeded order of users as the sparse path
                 users = users.shuffle(self.shape[0], seed=seed, reshuffle_each_iteration=True)
-            return users.batch(batch_size).prefetch(tf.data.AUTOTUNE).with_options(options)
+            batches = users.batch(batch_size)
+        else:
+            batches = self._sparse_batches(batch_size, shuffle=shuffle, seed=seed)
+        # Without autotuning: no idle stall at the end of each epoch (core/compat.py).
+        return without_autotuning(batches.prefetch(tf.data.AUTOTUNE).with_options(options))
+
+    def _sparse_batches(self, batch_size: int, *, shuffle: bool, seed: int) -> tf.data.Dataset:
+        """Dense visible vectors built batch by batch from the sparse rows."""
         items = tf.RaggedTensor.from_row_splits(self.items, self.indptr)
         values = tf.RaggedTensor.from_row_splits(self.values, self.indptr)
         width = self.shape[1]
@@ -79,8 +87,7 @@ class RatingsMatrix:
         rows = tf.data.Dataset.range(self.shape[0])
         if shuffle:
             rows = rows.shuffle(self.shape[0], seed=seed, reshuffle_each_iteration=True)
-        return (rows.batch(batch_size).map(densify, num_parallel_calls=tf.data.AUTOTUNE)
-                .prefetch(tf.data.AUTOTUNE).with_options(options))
+        return rows.batch(batch_size).map(densify, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def visible_values(ratings: np.ndarray, mode: str, top_rating: int = 5) -> np.ndarray:

@@ -76,17 +76,15 @@ class BatchedMlflowHook(MlflowHook):
     @hook_impl
     def before_node_run(self, node: Node, catalog: Any, inputs: dict[str, Any], is_async: bool) -> None:
         self._node_params = {}
-        active = mlflow.active_run()
-        if active is not None and active.info.run_id == self.run_id:
+        run_id, active = self.run_id, mlflow.active_run()
+        if active is not None and active.info.run_id == run_id:
             # The run is already active in this thread (the sequential runner): kedro-mlflow's
             # restart of it for threaded runners would cost 3 database calls per node.
-            run_id, self.run_id = self.run_id, None
-            try:
-                super().before_node_run(node, catalog, inputs, is_async)  # fills _node_params
-            finally:
-                self.run_id = run_id
-        else:
-            super().before_node_run(node, catalog, inputs, is_async)
+            self.run_id = None
+        try:
+            super().before_node_run(node, catalog, inputs, is_async)  # fills _node_params
+        finally:
+            self.run_id = run_id
         new = {k: v for k, v in self._node_params.items() if self._logged_params.get(k, self) != v}
         if new:
             mlflow.log_params(new)

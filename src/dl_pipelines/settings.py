@@ -2,7 +2,10 @@
 
 import warnings
 
-from dl_pipelines.hooks import BatchedMlflowHook, ParameterValidationHook, RunEnvironmentHook
+from dl_pipelines.core.startup import long_lived_imports
+
+with long_lived_imports():
+    from dl_pipelines.hooks import BatchedMlflowHook, ParameterValidationHook, RunEnvironmentHook
 
 # A deprecation notice raised inside Kedro and kedro-mlflow themselves, not actionable here.
 warnings.filterwarnings("ignore", message=".*register_new_resolver.*")

@@ -1,4 +1,4 @@
-"""What a ``kedro run`` does once, before any work: load TensorFlow, Keras and MLflow."""
+"""How a ``kedro run`` loads TensorFlow, Keras and MLflow: once, before any work, for good."""
 
 from __future__ import annotations
 

@@ -12,29 +12,31 @@ import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from dl_pipelines.core.settings import AppSettings, effective_settings
+from dl_pipelines.pipeline_registry import APPS
 from tests.conftest import PROJECT_ROOT
 
 
-def base_params(app: str) -> dict[str, Any]:
-    """The ``<app>`` parameters of conf/base as Kedro resolves them by default: the ``strategy``
-    that refers to conf/base/globals.yml becomes its default, ``auto``."""
-    params = yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{app}.yml").read_text())[app]
-    params["training"]["strategy"] = "auto"
-    return params
+def raw_params(app: str) -> dict[str, Any]:
+    """The ``<app>`` parameters of conf/base as written, presets included."""
+    return yaml.safe_load((PROJECT_ROOT / f"conf/base/parameters_{app}.yml").read_text())[app]
 
 
-def app_params(app: str, **changes: Any) -> dict[str, Any]:
-    """The project's ``<app>`` parameters, quick and file-free (2 epochs, no checkpoints or
-    TensorBoard logs, silent), with ``section__key=value`` changes."""
-    params = base_params(app)
-    params["training"].update(epochs=2, checkpoint_dir=None, tensorboard_dir=None, verbose=0)
+def app_settings(app: str, **changes: Any) -> AppSettings:
+    """The project's effective ``<app>`` settings, quick and file-free (2 epochs, no checkpoints
+    or TensorBoard logs, silent), with ``section__key=value`` changes; resolved and validated as
+    a ``kedro run`` does (raises the same ConfigurationError)."""
+    params = raw_params(app)
+    run = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters.yml").read_text())["run"]
+    run.update(checkpoint_dir=None, tensorboard_dir=None, verbose=0)
+    params["training"] = {**params["training"], "epochs": 2}
     for dotted, value in changes.items():
         *path, key = dotted.split("__")
         target = params
         for part in path:
-            target = target[part]
+            target = target.setdefault(part, {})
         target[key] = value
-    return params
+    return effective_settings(app, params, APPS[app].Settings, run)
 
 
 def run_pipeline(project: Path, pipeline: str, runtime_params: dict[str, Any]) -> None:
@@ -53,8 +55,10 @@ def run_pipeline(project: Path, pipeline: str, runtime_params: dict[str, Any]) -
 def top_run(pipeline: str) -> tuple[pd.Series, dict[str, float]]:
     """The one top-level MLflow run of ``kedro run --pipelines=<pipeline>`` and its metrics."""
     runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
-    top = runs[runs["tags.mlflow.runName"] == pipeline]
-    assert len(top) == 1, f"expected one MLflow run named {pipeline}, found {len(top)}"
+    top = runs[runs["tags.pipeline_names"] == str([pipeline])]
+    if "tags.mlflow.parentRunId" in top:
+        top = top[top["tags.mlflow.parentRunId"].isna()]
+    assert len(top) == 1, f"expected one MLflow run of {pipeline}, found {len(top)}"
     row = top.iloc[0]
     metrics = {key.removeprefix("metrics."): value for key, value in row.items()
                if key.startswith("metrics.") and pd.notna(value)}

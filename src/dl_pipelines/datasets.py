@@ -7,10 +7,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
-from kedro_mlflow.io.models import MlflowModelTrackingDataset
 from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
 from mlflow.types.schema import Schema, TensorSpec
 
 from dl_pipelines.core.download import RawFiles
@@ -98,16 +99,62 @@ def keras_requirements() -> list[str]:
     return [f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}"]
 
 
-class KerasModelTrackingDataset(MlflowModelTrackingDataset):
-    """kedro-mlflow's model dataset for Keras models, with the input signature filled in from the
-    model itself, so ``mlflow.pyfunc.load_model(...).predict(raw_images)`` checks its inputs."""
+class LoggedModelDataset(AbstractDataset[Any, Any]):
+    """A trained model, saved as an MLflow model in the active run and registered in the Model
+    Registry as ``registered_model_name``, its version tagged with the run's dataset (and given
+    that dataset as an alias: ``models:/dl_pipelines.cnn@mnist`` is the last model trained on MNIST).
 
-    def __init__(self, save_args: dict[str, Any] | None = None, **kwargs: Any):
-        super().__init__(flavor="mlflow.keras", save_args=save_args, **kwargs)
+    kedro-mlflow's ``MlflowModelTrackingDataset`` takes the signature from the catalog YAML; a
+    model's signature is known only once it is trained, so subclasses log it themselves
+    (:meth:`log`). Loading gives the latest registered version as an MLflow pyfunc model.
+    """
 
-    def _save(self, model: Any) -> None:
-        self._save_args["signature"] = keras_signature(model)
-        # Stated, not inferred: MLflow's inference reloads the model in a subprocess to watch its
-        # imports, about 5 s per logged model on 2 CPU cores.
-        self._save_args.setdefault("pip_requirements", keras_requirements())
-        super()._save(model)
+    def __init__(self, name: str, registered_model_name: str | None = None,
+                 metadata: dict[str, Any] | None = None):
+        self._name = name
+        self._registered_model_name = registered_model_name
+        self.metadata = metadata
+
+    def log(self, model: Any, name: str, registered_model_name: str | None) -> ModelInfo:
+        raise NotImplementedError
+
+    def save(self, data: Any) -> None:
+        if mlflow.active_run() is None:
+            raise DatasetError(f"No active MLflow run to log the model {self._name!r} to.")
+        info = self.log(data, self._name, self._registered_model_name)
+        version = info.registered_model_version
+        if version is None:
+            return
+        dataset = mlflow.get_run(mlflow.active_run().info.run_id).data.tags.get("dataset")
+        if dataset:
+            client = mlflow.MlflowClient()
+            client.set_model_version_tag(self._registered_model_name, version, "dataset", dataset)
+            client.set_registered_model_alias(self._registered_model_name, dataset.replace("-", "_"), version)
+
+    def load(self) -> Any:
+        if self._registered_model_name is None:
+            raise DatasetError(f"The model {self._name!r} is not registered; load it from its run.")
+        return mlflow.pyfunc.load_model(f"models:/{self._registered_model_name}/latest")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"name": self._name, "registered_model_name": self._registered_model_name}
+
+
+class KerasModelDataset(LoggedModelDataset):
+    """A Keras model logged with its input signature read from the model itself, so
+    ``mlflow.pyfunc.load_model(...).predict(raw_images)`` checks its inputs.
+
+    Example (``conf/base/catalog_cnn.yml``)::
+
+        cnn.mlflow_model:
+          type: dl_pipelines.datasets.KerasModelDataset
+          name: cnn_classifier
+          registered_model_name: dl_pipelines.cnn
+    """
+
+    def log(self, model: Any, name: str, registered_model_name: str | None) -> ModelInfo:
+        # Requirements stated, not inferred: MLflow's inference reloads the model in a subprocess
+        # to watch its imports, about 5 s per logged model on 2 CPU cores.
+        return mlflow.keras.log_model(model, name=name, signature=keras_signature(model),
+                                      pip_requirements=keras_requirements(),
+                                      registered_model_name=registered_model_name)

@@ -1,20 +1,22 @@
-"""Project hooks: a working MLflow store out of the box, TensorFlow's devices prepared, and
-parameters checked before any work."""
+"""Project hooks: a working MLflow store out of the box, TensorFlow's devices prepared, the
+effective settings of every app resolved and checked before any work, and one MLflow run per app."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node, Pipeline
-from kedro_mlflow.framework.hooks.mlflow_hook import MAX_PARAM_VAL_LENGTH, MlflowHook
+from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+from mlflow.entities import RunStatus
 
+from dl_pipelines.core.settings import effective_settings, flatten
 from dl_pipelines.core.strategy import (
     is_chief,
     split_cpu_from_environment,
@@ -54,61 +56,134 @@ class RunEnvironmentHook:
                     kind, index, scratch)
 
 
-class BatchedMlflowHook(MlflowHook):
-    """kedro-mlflow's hook, sending each node's parameters to MLflow in one call, and each value
-    once per run.
+class SettingsHook:
+    """Every app's effective settings, resolved and validated once, before any work.
 
-    kedro-mlflow logs every flattened ``params:`` input of every node with its own MLflow call:
-    ~450 calls, 1.5 s of a regression run, mostly the same app parameters again for each node.
-    Registered in ``settings.py`` in place of the plugin's own instance.
+    The app's raw parameters (presets included) are replaced in the configuration by its
+    effective settings (see :mod:`dl_pipelines.core.settings`): every node, notebook and record
+    then sees the values the run uses, and Kedro builds the typed blocks the nodes ask for.
     """
 
-    def __init__(self):
-        super().__init__()
-        self._node_params: dict[str, Any] = {}
-        self._logged_params: dict[str, Any] = {}
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        from dl_pipelines.pipeline_registry import APPS  # the registry imports every app
+
+        params = context.config_loader["parameters"]
+        run = params.get("run") or {}
+        resolved = dict(params)
+        for app, package in APPS.items():
+            if app in params and hasattr(package, "Settings"):  # TODO remove hasattr
+                resolved[app] = effective_settings(app, params[app], package.Settings, run).model_dump()
+        context.config_loader["parameters"] = resolved
+
+
+def _mark_model_training(experiment_id: str) -> None:
+    """Tag an experiment made before ``mlflow.yml`` said so: the MLflow UI then opens it on its
+    Training runs, not on the GenAI overview."""
+    client = mlflow.MlflowClient()
+    if "mlflow.experimentKind" not in client.get_experiment(experiment_id).tags:
+        client.set_experiment_tag(experiment_id, "mlflow.experimentKind", "custom_model_development")
+
+
+def app_of(node: Node) -> str | None:
+    """The app a node belongs to: the first part of its namespace (``cnn.training`` -> ``cnn``)."""
+    return node.namespace.split(".")[0] if node.namespace else None
+
+
+class AppRunsHook:
+    """One MLflow run per app: kedro-mlflow's run, or one child run of it per app when a
+    ``kedro run`` holds several apps. Each app run is named after the app, tagged ``app`` and
+    ``dataset``, and records the app's effective settings the run's nodes use, flattened
+    (``cnn.training.epochs``).
+
+    kedro-mlflow's hook is used for what it does (tracking server, experiment, the run of the
+    ``kedro run``, its datasets) but not for parameters: it logs each node's inputs into the one
+    run, which cannot give a run per app. Its hook is registered here instead of by the plugin.
+    """
+
+    def __init__(self) -> None:
+        self.tracking = MlflowHook()
+        self._child_runs: dict[str, str] = {}   # app -> its child run (several apps in one run)
+        self._nodes_left: Counter[str] = Counter()
+        self._params: dict[str, dict[str, Any]] = {}
+        self._tags: dict[str, dict[str, str]] = {}
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self.tracking.after_context_created(context)
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any], conf_creds: dict[str, Any],
+                              parameters: dict[str, Any], save_version: str,
+                              load_versions: dict[str, str]) -> None:
+        self.tracking.after_catalog_created(catalog, conf_catalog, conf_creds, parameters, save_version,
+                                            load_versions)
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
-        self._logged_params = {}
-        super().before_pipeline_run(run_params, pipeline, catalog)
+        self.tracking.before_pipeline_run(run_params, pipeline, catalog)
+        self._child_runs = {}
+        self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
+        self._params, self._tags = {}, {}
+        for app in self._nodes_left:
+            used = {name for node in pipeline.nodes if app_of(node) == app for name in node.inputs
+                    if name.startswith(f"params:{app}.")} | {f"params:{app}.dataset"}
+            self._params[app] = dict(kv for name in sorted(used)
+                                     for kv in flatten(catalog[name].load(), name.removeprefix("params:")))
+            self._tags[app] = {"app": app, "dataset": str(catalog[f"params:{app}.dataset"].load())}
+        if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
+            return
+        _mark_model_training(mlflow.active_run().info.experiment_id)
+        if len(self._nodes_left) == 1:
+            (app,) = self._nodes_left
+            self._record(app, mlflow.active_run().info.run_id)
+
+    def _record(self, app: str, run_id: str) -> None:
+        client = mlflow.MlflowClient()
+        client.update_run(run_id, name=app)
+        mlflow.set_tags(self._tags[app])
+        mlflow.log_params(self._params[app])
 
     @hook_impl
-    def before_node_run(self, node: Node, catalog: Any, inputs: dict[str, Any], is_async: bool) -> None:
-        self._node_params = {}
-        run_id, active = self.run_id, mlflow.active_run()
-        if active is not None and active.info.run_id == run_id:
-            # The run is already active in this thread (the sequential runner): kedro-mlflow's
-            # restart of it for threaded runners would cost 3 database calls per node.
-            self.run_id = None
-        try:
-            super().before_node_run(node, catalog, inputs, is_async)  # fills _node_params
-        finally:
-            self.run_id = run_id
-        new = {k: v for k, v in self._node_params.items() if self._logged_params.get(k, self) != v}
-        if new:
-            mlflow.log_params(new)
-            self._logged_params.update(new)
+    def before_node_run(self, node: Node) -> None:
+        app = app_of(node)
+        if not self._nodes_left or len(self._nodes_left) == 1 or app is None or mlflow.active_run() is None:
+            return
+        active = mlflow.active_run().info.run_id
+        if self._child_runs.get(app) == active:
+            return
+        if active in self._child_runs.values():
+            # Kedro interleaves independent apps: this one's run pauses while another app's node runs.
+            mlflow.end_run()
+        if app in self._child_runs:
+            mlflow.start_run(run_id=self._child_runs[app], nested=True)
+        else:
+            self._child_runs[app] = mlflow.start_run(run_name=app, nested=True).info.run_id
+            self._record(app, self._child_runs[app])
 
-    def _log_param(self, name: str, value: Any) -> None:
-        if len(str(value)) <= MAX_PARAM_VAL_LENGTH:
-            self._node_params[name] = value
-        else:  # kedro-mlflow's long_params_strategy: fail, tag or truncate
-            super()._log_param(name, value)
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        app = app_of(node)
+        if app in self._nodes_left:
+            self._nodes_left[app] -= 1
 
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
+        self._end_child_run(RunStatus.FINISHED)
+        self.tracking.after_pipeline_run(run_params, pipeline, catalog)
 
-class ParameterValidationHook:
-    """Validate the parameters of every app in the run before its first node starts.
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline: Pipeline,
+                          catalog: Any) -> None:
+        client = mlflow.MlflowClient()
+        active = mlflow.active_run()
+        for app, run_id in self._child_runs.items():
+            # An app whose nodes did not all run did not finish, even if its run is paused.
+            if self._nodes_left[app] > 0 and (active is None or run_id != active.info.run_id):
+                client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+        self.tracking.on_pipeline_error(error, run_params, pipeline, catalog)
 
-    An app is a package ``dl_pipelines.pipelines.<app>`` exposing ``validate_parameters(params)``;
-    its nodes carry the namespace ``<app>.<stage>``.
-    """
-
-    @hook_impl(tryfirst=True)
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
-        apps = sorted({node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace})
-        for app in apps:
-            module = importlib.import_module(f"dl_pipelines.pipelines.{app}")
-            validate = getattr(module, "validate_parameters", None)
-            if validate is not None:
-                validate(catalog.load(f"params:{app}"))
+    def _end_child_run(self, status: int) -> None:
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id in self._child_runs.values():
+            mlflow.end_run(RunStatus.to_string(status))

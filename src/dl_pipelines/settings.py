@@ -5,13 +5,13 @@ import warnings
 from dl_pipelines.core.startup import long_lived_imports
 
 with long_lived_imports():
-    from dl_pipelines.hooks import BatchedMlflowHook, ParameterValidationHook, RunEnvironmentHook
+    from dl_pipelines.hooks import AppRunsHook, RunEnvironmentHook, SettingsHook
 
 # A deprecation notice raised inside Kedro and kedro-mlflow themselves, not actionable here.
 warnings.filterwarnings("ignore", message=".*register_new_resolver.*")
 
-HOOKS = (RunEnvironmentHook(), ParameterValidationHook(), BatchedMlflowHook())
-# kedro-mlflow's own hook instance is replaced by BatchedMlflowHook (the same, with fewer calls).
+HOOKS = (RunEnvironmentHook(), SettingsHook(), AppRunsHook())
+# kedro-mlflow's hook is registered inside AppRunsHook (one MLflow run per app), not by the plugin.
 # Kedro matches the distribution's metadata name: kedro_mlflow (older releases: kedro-mlflow).
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-mlflow")
 

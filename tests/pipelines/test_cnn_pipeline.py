@@ -29,6 +29,12 @@ def test_cnn_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
             "cnn.test_recall_class_9", "cnn.train_loss", "cnn.val_accuracy"} <= set(metrics)
     assert run_row["params.cnn.dataset"] == "digits"
     assert run_row["params.cnn.training.epochs"] == "2"
+    assert run_row["tags.mlflow.runName"] == "cnn"
+    assert run_row["tags.app"] == "cnn" and run_row["tags.dataset"] == "digits"
+    # The effective settings: the digits preset's filters, the run block's strategy; no placeholders.
+    assert run_row["params.cnn.model.filters"] == "64" and run_row["params.cnn.training.strategy"] == "auto"
+    params = {key: value for key, value in run_row.items() if key.startswith("params.")}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
 
     client = mlflow.MlflowClient()
     history = client.get_metric_history(run_row.run_id, "cnn.val_accuracy")
@@ -47,6 +53,13 @@ def test_cnn_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     assert classes.shape == (16,) and (classes == model_input["y_test"][:16]).mean() > 0.5
     keras_model = mlflow.keras.load_model(uri)
     np.testing.assert_allclose(keras_model.predict(raw_images, verbose=0),
+                               np.asarray(served.predict(raw_images)), rtol=1e-5)
+
+    # Registered: the latest version, and the alias of its dataset, load the same model.
+    version = client.get_model_version_by_alias("dl_pipelines.cnn", "digits")
+    assert version.run_id == run_row.run_id and version.tags["dataset"] == "digits"
+    registered = mlflow.pyfunc.load_model("models:/dl_pipelines.cnn/latest")
+    np.testing.assert_allclose(np.asarray(registered.predict(raw_images)),
                                np.asarray(served.predict(raw_images)), rtol=1e-5)
 
 
@@ -120,7 +133,7 @@ def test_kedro_run_reports_a_user_mistake_in_one_line(project):
         [sys.executable, "-m", "kedro", "run", "--pipelines=cnn", "--params", "cnn.training.epochs=-1"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = "Error: Parameter cnn.training.epochs=-1 is invalid; expected a whole number >= 0."
+    expected = "Error: Parameter cnn.training.epochs=-1 is invalid: Input should be greater than or equal to 0."
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

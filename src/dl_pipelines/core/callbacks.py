@@ -19,6 +19,8 @@ from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from dl_pipelines.core.settings import TrainingSettings
+
 # One finished epoch: its index, wall seconds, Unix time at its end and its finite metrics.
 EpochRecord = tuple[int, float, float, dict[str, float]]
 
@@ -161,7 +163,7 @@ def settings_fingerprint(settings: Mapping[str, Any]) -> str:
 
 def build_callbacks(
     app: str,
-    training: Mapping[str, Any],
+    training: TrainingSettings,
     *,
     fingerprint: str,
     monitor: str = "val_loss",
@@ -174,21 +176,21 @@ def build_callbacks(
         training: The app's training settings; reads ``early_stopping_patience`` and
             ``reduce_lr_patience`` (0 or absent turns each off), ``tensorboard_dir`` and
             ``checkpoint_dir`` (null turns each off), ``checkpoint_every`` (epochs between
-            backups, or ``auto``: about once a minute; the default).
+            backups, or ``auto``: about once a minute).
         fingerprint: Identifies the run's settings, so an interrupted training is resumed only
             by a run with the same settings.
         monitor: The metric early stopping watches.
         samples: Training samples per epoch, for the ``train_samples_per_second`` curve.
     """
     callbacks: list[keras.callbacks.Callback] = []
-    patience = training.get("early_stopping_patience") or 0
+    patience = training.early_stopping_patience
     if patience > 0:
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=monitor, patience=patience, restore_best_weights=True, verbose=1
             )
         )
-    reduce_lr_patience = training.get("reduce_lr_patience") or 0
+    reduce_lr_patience = getattr(training, "reduce_lr_patience", 0)
     if reduce_lr_patience > 0:
         # A smaller step once validation stalls: the last tenths of a percent of accuracy.
         callbacks.append(
@@ -196,15 +198,13 @@ def build_callbacks(
                 monitor=monitor, factor=0.3, patience=reduce_lr_patience, min_lr=1e-5, verbose=1
             )
         )
-    if training.get("tensorboard_dir"):
-        callbacks.append(
-            TensorBoardLogger(log_dir=str(Path(training["tensorboard_dir"]) / app))
-        )
-    if training.get("checkpoint_dir"):
+    if training.tensorboard_dir:
+        callbacks.append(TensorBoardLogger(log_dir=str(Path(training.tensorboard_dir) / app)))
+    if training.checkpoint_dir:
         # Keras restores the last finished epoch from here after a crash or Ctrl-C, and deletes
         # the backup when training completes.
-        backup = Path(training["checkpoint_dir"]) / app / fingerprint
-        callbacks.append(PeriodicBackupAndRestore(str(backup), training.get("checkpoint_every", "auto")))
+        backup = Path(training.checkpoint_dir) / app / fingerprint
+        callbacks.append(PeriodicBackupAndRestore(str(backup), training.checkpoint_every))
     callbacks.append(MlflowMetricsLogger(prefix=app, samples=samples))
     return callbacks
 

@@ -13,14 +13,14 @@ import pickle
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.settings import SplitSettings
 
 logger = logging.getLogger(__name__)
 
@@ -96,57 +96,54 @@ def load_image_dataset(name: str, raw_files: RawFiles) -> dict[str, np.ndarray]:
 # --- nodes shared by the image apps (cnn, autoencoder, gan) -------------------------------------
 
 
-def ingest_images(raw_files: RawFiles, params: dict[str, Any]) -> dict[str, np.ndarray]:
+def ingest_images(raw_files: RawFiles, dataset: str) -> dict[str, np.ndarray]:
     """Ingestion node: load the dataset ``<app>.dataset`` names, downloading it the first time.
 
     Returns:
         uint8 images (N, H, W, C) and labels of the published train and test splits, the class
         names, and the dataset name (so later stages can check what they were given).
     """
-    name = params["dataset"]
-    images = load_image_dataset(name, raw_files)
-    logger.info("%s: %d training and %d test images of shape %s", name, len(images["x_train"]),
+    images = load_image_dataset(dataset, raw_files)
+    logger.info("%s: %d training and %d test images of shape %s", dataset, len(images["x_train"]),
                 len(images["x_test"]), images["x_train"].shape[1:])
-    return {**images, "dataset": np.array(name)}
+    return {**images, "dataset": np.array(dataset)}
 
 
-def split_images(images: dict[str, np.ndarray], params: dict[str, Any], *,
+def split_images(images: dict[str, np.ndarray], dataset: str, split: SplitSettings, seed: int, *,
                  app: str) -> dict[str, np.ndarray]:
     """Preprocessing node: split into train / validation / test, stratified and seeded.
 
     The published test split is kept as the test set; a dataset without one (digits) gives
-    ``<app>.split.test_fraction`` of its images to the test set. The validation set is
-    ``<app>.split.validation_fraction`` of what remains for training. The app's pipeline takes
-    the node from :func:`split_images_node`.
+    ``split.test_fraction`` of its images to the test set. The validation set is
+    ``split.validation_fraction`` of what remains for training. The app's pipeline takes the node
+    from :func:`split_images_node`.
     """
-    settings = resolve_settings(app, params)
     ingested = str(images["dataset"])
-    if ingested != settings["dataset"]:
+    if ingested != dataset:
         raise ConfigurationError(
-            f"The ingested images are {ingested!r} but {app}.dataset is {settings['dataset']!r}: "
-            f"run the ingestion stage first (kedro run --pipeline={app}_ingestion --params "
-            f"{app}.dataset={settings['dataset']})."
+            f"The ingested images are {ingested!r} but {app}.dataset is {dataset!r}: run the "
+            f"ingestion stage first (kedro run --pipelines={app}_ingestion --params {app}.dataset={dataset})."
         )
-    seed, split = settings["seed"], settings["split"]
     x, y = images["x_train"], images["y_train"]
     x_test, y_test = images["x_test"], images["y_test"]
     if len(x_test) == 0:
         x, x_test, y, y_test = train_test_split(
-            x, y, test_size=split["test_fraction"], stratify=y, random_state=seed)
+            x, y, test_size=split.test_fraction, stratify=y, random_state=seed)
     x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=split["validation_fraction"], stratify=y, random_state=seed)
+        x, y, test_size=split.validation_fraction, stratify=y, random_state=seed)
     logger.info("Split: %d train, %d validation, %d test", len(x_train), len(x_val), len(x_test))
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
             "x_test": x_test, "y_test": y_test, "class_names": images["class_names"],
             "dataset": images["dataset"]}
 
 
-def split_images_node(app: str) -> Callable[[dict[str, np.ndarray], dict[str, Any]], dict[str, np.ndarray]]:
+def split_images_node(app: str) -> Callable[..., dict[str, np.ndarray]]:
     """:func:`split_images` for ``app``, as a plain named function (Kedro reads a node's name and
     type hints from its function, which a ``functools.partial`` does not have)."""
 
-    def split_app_images(images: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, np.ndarray]:
-        return split_images(images, params, app=app)
+    def split_app_images(images: dict[str, np.ndarray], dataset: str, split: SplitSettings,
+                         seed: int) -> dict[str, np.ndarray]:
+        return split_images(images, dataset, split, seed, app=app)
 
     split_app_images.__doc__ = split_images.__doc__
     return split_app_images

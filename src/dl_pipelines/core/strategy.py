@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+from typing import get_args
 
 import tensorflow as tf
 
-from dl_pipelines.core.config import require_choice
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.settings import Precision, Strategy
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "cpu", "one_device", "mirrored", "multi_worker")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = get_args(Strategy)
+PRECISIONS = get_args(Precision)
 
 # Splits the CPU into this many logical devices, so `mirrored` runs several replicas on a machine
 # without GPUs: a way to try (and test) distributed training on a laptop.
@@ -85,7 +86,8 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
       device this is plain CPU training).
     - ``multi_worker``: several machines, described by the standard ``TF_CONFIG`` variable.
     """
-    require_choice("strategy", name, STRATEGIES)
+    if name not in STRATEGIES:  # the settings check it too; this is for callers outside a run
+        raise ConfigurationError(f"Strategy {name!r} is not known; expected one of: {', '.join(STRATEGIES)}.")
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored":
         devices = gpus or tf.config.list_logical_devices("CPU")
@@ -112,7 +114,9 @@ def resolve_device(strategy: str = "auto", precision: str = "float32"
     On a machine without a GPU, a GPU strategy (``one_device``, ``mirrored``) runs on the CPU and
     mixed precision falls back to float32 (slow or unsupported on CPUs), with one warning line.
     """
-    require_choice("precision", precision, PRECISIONS)
+    if precision not in PRECISIONS:
+        raise ConfigurationError(
+            f"Precision {precision!r} is not known; expected one of: {', '.join(PRECISIONS)}.")
     if not tf.config.list_logical_devices("GPU"):
         gpu_only = [f"strategy {strategy!r}"] if strategy in ("one_device", "mirrored") else []
         gpu_only += [f"precision {precision!r}"] if precision != "float32" else []

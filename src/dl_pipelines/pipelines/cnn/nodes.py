@@ -1,6 +1,7 @@
-"""Nodes of the cnn app's training and evaluation. Pure functions: arrays, models and dicts in and
-out; the catalog does the I/O and kedro-mlflow owns the MLflow run. Ingestion and preprocessing
-are the image nodes every image app shares (``dl_pipelines.core.images``)."""
+"""Nodes of the cnn app's training and evaluation. Pure functions: arrays, models and typed
+settings in, arrays, tables, models and figures out; the catalog does the I/O and kedro-mlflow
+owns the MLflow run. Ingestion and preprocessing are the image nodes every image app shares
+(``dl_pipelines.core.images``)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,10 @@ from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import resolve_settings
-from dl_pipelines.core.training import (
-    learning_rate_schedule,
-    make_optimizer,
-    nested_run,
-    train_model,
-)
-from dl_pipelines.pipelines.cnn.models import build_classifier
+from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
+from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.core.training import compile_with, nested_run, train_model
+from dl_pipelines.pipelines.cnn.settings import EvaluationSettings, GridSearchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -29,54 +26,49 @@ logger = logging.getLogger(__name__)
 # --- training ----------------------------------------------------------------------------------
 
 
-def _fit(model_input: dict[str, np.ndarray], settings: dict[str, Any], *, model: dict[str, Any],
-         epochs: int, learning_rate: float, checkpoints: bool = True) -> tuple[keras.Model, dict]:
+def _fit(model_input: dict[str, np.ndarray], model: ClassifierSettings, training: StandardTraining,
+         seed: int, *, checkpoints: bool = True) -> tuple[keras.Model, dict]:
     """Build, compile and fit one classifier; shared by training and the grid search."""
-    training = {**settings["training"], "epochs": epochs, "learning_rate": learning_rate}
-    schedule = learning_rate_schedule(training, len(model_input["x_train"]))
 
     def build() -> keras.Model:
-        classifier = build_classifier(model_input["x_train"].shape[1:],
-                                      len(model_input["class_names"]), model)
-        classifier.compile(optimizer=make_optimizer(training["optimizer"], schedule),
-                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        return classifier
+        classes = len(model_input["class_names"])
+        classifier = build_classifier(model_input["x_train"].shape[1:], classes, model)
+        return compile_with(classifier, training, len(model_input["x_train"]),
+                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     return train_model(build, (model_input["x_train"], model_input["y_train"]),
                        (model_input["x_val"], model_input["y_val"]), app="cnn",
-                       seed=settings["seed"], training=training, checkpoints=checkpoints)
+                       seed=seed, training=training, checkpoints=checkpoints)
 
 
-def train_classifier(model_input: dict[str, np.ndarray],
-                     params: dict[str, Any]) -> tuple[keras.Model, dict[str, list[float]]]:
+def train_classifier(model_input: dict[str, np.ndarray], model: ClassifierSettings,
+                     training: StandardTraining, seed: int
+                     ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Train the classifier ``cnn.model.architecture`` names.
 
     Returns:
         The trained model (best validation loss when early stopping is on) and its per-epoch
         history of training and validation loss and accuracy.
     """
-    settings = resolve_settings("cnn", params)
-    training = settings["training"]
-    logger.info("Training %s on %s for up to %d epochs", settings["model"]["architecture"],
-                settings["dataset"], training["epochs"])
-    return _fit(model_input, settings, model=settings["model"], epochs=training["epochs"],
-                learning_rate=training["learning_rate"])
+    logger.info("Training %s on %s for up to %d epochs", model.architecture,
+                model_input["dataset"], training.epochs)
+    return _fit(model_input, model, training, seed)
 
 
-def grid_search(model_input: dict[str, np.ndarray], params: dict[str, Any]) -> pd.DataFrame:
+def grid_search(model_input: dict[str, np.ndarray], model: ClassifierSettings,
+                training: StandardTraining, grid: GridSearchSettings, seed: int) -> pd.DataFrame:
     """The course's grid search: train one model per learning rate x L2 penalty, each in its own
     nested MLflow run, and report the best validation accuracy of each."""
-    settings = resolve_settings("cnn", params)
-    grid = settings["grid_search"]
     rows = []
-    for learning_rate in grid["learning_rates"]:
-        for l2 in grid["l2_penalties"]:
+    for learning_rate in grid.learning_rates:
+        for l2 in grid.l2_penalties:
             name = f"lr={learning_rate} l2={l2}"
             logger.info("Grid search: %s", name)
             with nested_run(name, {"learning_rate": learning_rate, "l2": l2}):
-                _, history = _fit(model_input, settings, model={**settings["model"], "l2": l2},
-                                  epochs=grid["epochs"], learning_rate=learning_rate,
-                                  checkpoints=False)
+                _, history = _fit(model_input, model.model_copy(update={"l2": l2}),
+                                  training.model_copy(update={"epochs": grid.epochs,
+                                                              "learning_rate": learning_rate}),
+                                  seed, checkpoints=False)
             rows.append({"learning_rate": learning_rate, "l2": l2,
                          "val_accuracy": max(history.get("val_accuracy", [np.nan])),
                          "val_loss": min(history.get("val_loss", [np.nan]))})
@@ -130,10 +122,9 @@ def plot_confusion_matrix(predictions: dict[str, np.ndarray],
 
 
 def plot_misclassified(predictions: dict[str, np.ndarray], model_input: dict[str, np.ndarray],
-                       params: dict[str, Any]) -> Figure:
+                       evaluation: EvaluationSettings) -> Figure:
     """A grid of misclassified test images, captioned with true and predicted class."""
-    limit = resolve_settings("cnn", params)["evaluation"]["misclassified_to_show"]
-    wrong = np.flatnonzero(predictions["y_true"] != predictions["y_pred"])[:limit]
+    wrong = np.flatnonzero(predictions["y_true"] != predictions["y_pred"])[:evaluation.misclassified_to_show]
     names = [str(name) for name in model_input["class_names"]]
     titles = [f"true {names[predictions['y_true'][i]]}\npred {names[predictions['y_pred'][i]]}"
               for i in wrong]

@@ -1,7 +1,8 @@
 """The cnn app: ingestion -> preprocessing -> training -> evaluation, plus the grid search.
 
 Each node carries the namespace ``cnn.<stage>``, which groups it in Kedro-Viz and tells the
-parameter-validation hook which app it belongs to; dataset names are already ``cnn.``-prefixed.
+MLflow hook which app it belongs to; dataset names are already ``cnn.``-prefixed. Nodes take the
+narrow settings blocks they use (``params:cnn.model``), typed by their signatures.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from dl_pipelines.pipelines.cnn import nodes
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``cnn``, its four stages ``cnn_<stage>``, and ``cnn_grid_search``."""
     ingestion = Pipeline([
-        node(images.ingest_images, ["raw_files", "params:cnn"], "cnn.raw_images",
+        node(images.ingest_images, ["raw_files", "params:cnn.dataset"], "cnn.raw_images",
              name="ingest_images", namespace="cnn.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(images.split_images_node("cnn"), ["cnn.raw_images", "params:cnn"], "cnn.model_input",
+        node(images.split_images_node("cnn"), ["cnn.raw_images", "params:cnn.dataset", "params:cnn.split",
+                                               "params:cnn.seed"], "cnn.model_input",
              name="split_images", namespace="cnn.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_classifier, ["cnn.model_input", "params:cnn"],
+        node(nodes.train_classifier,
+             ["cnn.model_input", "params:cnn.model", "params:cnn.training", "params:cnn.seed"],
              ["cnn.model", "cnn.training_history"], name="train_classifier",
              namespace="cnn.training"),
     ])
@@ -39,14 +42,15 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.plot_confusion_matrix, ["cnn.test_predictions", "cnn.model_input"],
              "cnn.confusion_matrix_plot", name="plot_confusion_matrix",
              namespace="cnn.evaluation"),
-        node(nodes.plot_misclassified, ["cnn.test_predictions", "cnn.model_input", "params:cnn"],
+        node(nodes.plot_misclassified, ["cnn.test_predictions", "cnn.model_input", "params:cnn.evaluation"],
              "cnn.misclassified_plot", name="plot_misclassified",
              namespace="cnn.evaluation"),
         node(nodes.package_model, "cnn.model", "cnn.mlflow_model", name="log_model",
              namespace="cnn.evaluation"),
     ])
     grid_search = Pipeline([
-        node(nodes.grid_search, ["cnn.model_input", "params:cnn"], "cnn.grid_search_results",
+        node(nodes.grid_search, ["cnn.model_input", "params:cnn.model", "params:cnn.training",
+                                 "params:cnn.grid_search", "params:cnn.seed"], "cnn.grid_search_results",
              name="grid_search",
              namespace="cnn.grid_search"),
         node(nodes.plot_grid_search, "cnn.grid_search_results", "cnn.grid_search_plot",

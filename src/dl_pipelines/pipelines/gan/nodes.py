@@ -16,7 +16,7 @@ from PIL import Image
 from dl_pipelines.core import plotting
 from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.training import make_optimizer, train_model
-from dl_pipelines.pipelines.cnn.models import build_classifier
+from dl_pipelines.core.classifiers import build_classifier
 from dl_pipelines.pipelines.gan.models import build_dcgan, shape_problem
 
 logger = logging.getLogger(__name__)

@@ -1,15 +1,27 @@
-"""The image classifiers of the course, in Keras. Each one takes raw uint8 images and carries
-its own scaling to [0, 1], so a served model needs no preprocessing outside it."""
+"""The image classifiers of the course, in Keras: the cnn app trains them, the gan app uses one
+to score its samples. Each one takes raw uint8 images and carries its own scaling to [0, 1], so
+a served model needs no preprocessing outside it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import keras
 from keras import layers
 
-ARCHITECTURES = ("dense", "strided_cnn", "pooled_cnn")
+from dl_pipelines.core.settings import Count, DropoutRate, NonNegativeNumber, Settings
+
+
+class ClassifierSettings(Settings):
+    """Which classifier, and its size."""
+
+    architecture: Literal["dense", "strided_cnn", "pooled_cnn"]
+    units: Count = 128             # width of the dense layers (dense, strided_cnn)
+    filters: Count = 32            # convolution filters (strided_cnn: 2 x; pooled_cnn: filters, 2 x filters)
+    dropout: DropoutRate = 0.5     # before the output layer (pooled_cnn)
+    convs_per_block: Count = 1     # pooled_cnn: 3x3 convolutions before each max-pooling
+    batch_norm: bool = False       # pooled_cnn: batch normalisation after each convolution
+    l2: NonNegativeNumber = 0.0    # L2 penalty on the weights
 
 
 def _inputs(input_shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -72,7 +84,7 @@ BUILDERS = {"dense": dense_classifier, "strided_cnn": strided_cnn, "pooled_cnn":
 
 
 def build_classifier(input_shape: tuple[int, ...], num_classes: int,
-                     model: Mapping[str, Any]) -> keras.Model:
-    """Build the classifier that ``model["architecture"]`` names, with the other keys as options."""
-    options = {key: value for key, value in model.items() if key != "architecture"}
-    return BUILDERS[model["architecture"]](tuple(input_shape), num_classes, **options)
+                     model: ClassifierSettings) -> keras.Model:
+    """Build the classifier that ``model.architecture`` names, with the other settings as options."""
+    options = model.model_dump(exclude={"architecture"})
+    return BUILDERS[model.architecture](tuple(input_shape), num_classes, **options)

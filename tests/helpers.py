@@ -39,12 +39,12 @@ def app_settings(app: str, **changes: Any) -> AppSettings:
     return effective_settings(app, params, APPS[app].Settings, run)
 
 
-def run_pipeline(project: Path, pipeline: str, runtime_params: dict[str, Any]) -> None:
+def run_pipeline(project: Path, pipeline: str | list[str], runtime_params: dict[str, Any]) -> None:
     """``kedro run --pipelines=<pipeline> --params ...`` in the project copy, in this process."""
     bootstrap_project(project)
     try:
         with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
-            session.run(pipeline_names=[pipeline])
+            session.run(pipeline_names=[pipeline] if isinstance(pipeline, str) else pipeline)
     finally:
         # kedro-mlflow finishes its run but, when several sessions share one process (only in
         # tests: `kedro run` is a process of its own), it stays on MLflow's active-run stack.

@@ -1,42 +1,66 @@
-"""The project's hooks as a session registers them."""
+"""The project's hooks as a session registers them: effective settings, one MLflow run per app."""
 
 import mlflow
+import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro_mlflow.framework.hooks import MlflowHook
 
-from dl_pipelines.hooks import BatchedMlflowHook
-from tests.helpers import base_params, run_pipeline
+from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.hooks import AppRunsHook
+from tests.helpers import run_pipeline
 
 
-def test_one_mlflow_hook_the_batched_one(project):
+def test_kedro_mlflow_runs_once_inside_the_app_runs_hook(project):
     bootstrap_project(project)
     with KedroSession.create(project_path=project) as session:
-        hooks = [hook for hook in session._hook_manager.get_plugins() if isinstance(hook, MlflowHook)]
-    assert [type(hook) for hook in hooks] == [BatchedMlflowHook]
+        plugins = session._hook_manager.get_plugins()
+    assert not [hook for hook in plugins if isinstance(hook, MlflowHook)]  # the plugin's own is off
+    assert len([hook for hook in plugins if isinstance(hook, AppRunsHook)]) == 1
 
 
-def test_parameters_are_logged_once_each_in_batches(project, monkeypatch):
-    calls = []
-    original = mlflow.log_params
-    monkeypatch.setattr(mlflow, "log_params",
-                        lambda params, **kw: calls.append(params) or original(params, **kw))
-    monkeypatch.setattr(mlflow, "log_param", lambda *a, **kw: calls.append(a))
-    run_pipeline(project, "regression_ingestion", {"regression": base_params("regression")})
-    assert calls and all(isinstance(call, dict) for call in calls)  # no one-by-one calls
-    keys = [key for call in calls for key in call]
-    assert len(keys) == len(set(keys))  # each parameter once, though every node takes them
-    (run,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list")
-    assert run.data.params["regression.seed"] == "42"
+def test_context_params_are_the_effective_settings(project):
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project,
+                             runtime_params={"cnn": {"dataset": "mnist", "training": {"epochs": 3}}}) as session:
+        context = session.load_context()
+        cnn = context.params["cnn"]
+        training = context.catalog.load("params:cnn.training")
+    assert "presets" not in cnn and cnn["model"]["filters"] == 32  # the MNIST preset's
+    assert isinstance(training, StandardTraining)
+    assert training.epochs == 3 and training.batch_size == 128 and training.strategy == "auto"
 
 
-def test_the_run_is_not_restarted_before_every_node(project, monkeypatch):
-    """kedro-mlflow restarts the run before each node (for threaded runners); in the sequential
-    runner the run is already active, and restarting it cost 3 database calls per node."""
-    starts = []
-    original = mlflow.start_run
-    monkeypatch.setattr(mlflow, "start_run", lambda *a, **kw: starts.append(kw) or original(*a, **kw))
-    run_pipeline(project, "regression_ingestion", {"regression": base_params("regression")})
-    assert len(starts) == 1  # the run's start, before the pipeline
-    (run,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list")
-    assert run.info.status == "FINISHED" and run.data.params["regression.seed"] == "42"
+def test_a_run_of_several_apps_has_one_child_run_per_app(project):
+    run_pipeline(project, ["regression_ingestion", "lstm_ingestion"], {})
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()]
+    assert len(parent) == 1 and "tags.app" not in parent or parent["tags.app"].isna().all()
+    children = runs[runs["tags.mlflow.parentRunId"] == parent.iloc[0].run_id]
+    assert sorted(children["tags.app"]) == ["lstm", "regression"]
+    assert sorted(children["tags.mlflow.runName"]) == ["lstm", "regression"]
+    assert (runs["status"] == "FINISHED").all()
+    (regression,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list",
+                                       filter_string="tags.app = 'regression'")
+    assert regression.data.tags["dataset"] == "diabetes"
+    assert regression.data.params["regression.dataset"] == "diabetes"
+    assert not [key for key in regression.data.params if key.startswith("lstm.")]
+    (lstm,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list",
+                                 filter_string="tags.app = 'lstm'")
+    assert lstm.data.params["lstm.generated.length"] == "1000"
+
+
+def test_an_app_that_fails_leaves_a_failed_run(project, monkeypatch):
+    from dl_pipelines.core import images
+
+    def broken(*_args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(images, "load_image_dataset", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_pipeline(project, ["regression_ingestion", "cnn_ingestion"], {})
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    statuses = dict(zip(runs["tags.mlflow.runName"], runs["status"], strict=True))
+    assert statuses["cnn"] == "FAILED"
+    assert statuses.get("regression", "FINISHED") == "FINISHED"  # it may have run first
+    assert list(runs.loc[runs["tags.mlflow.parentRunId"].isna(), "status"]) == ["FAILED"]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import fsspec
 import mlflow
 import numpy as np
-from kedro.io import AbstractDataset, DatasetError
+import pandas as pd
+from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
+from kedro.io.core import get_filepath_str, get_protocol_and_path
+from kedro_datasets._typing import TablePreview
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
 from mlflow.types.schema import Schema, TensorSpec
@@ -44,40 +48,78 @@ class RawFilesDataset(AbstractDataset[None, RawFiles]):
         return {"root": str(self._store.root), "datasets": sorted(self._store.sources)}
 
 
-class NpzDataset(AbstractDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
-    """A dict of NumPy arrays in one ``.npz`` file, written atomically.
+class NpzDataset(AbstractVersionedDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
+    """A dict of NumPy arrays in one ``.npz`` file, on any fsspec file system (a local path,
+    ``s3://``, ``gs://``, ``memory://``...), optionally versioned like Kedro's own datasets.
+
+    kedro-datasets has no NumPy dataset; arrays of several shapes (images, labels, class names)
+    travel together between stages, so this one stays. A local file is written to a temporary
+    name and renamed, so an interrupted save never leaves a half file.
 
     Args:
-        filepath: Where the ``.npz`` file is.
+        filepath: Where the ``.npz`` file is, with an optional protocol.
         compress: Use ``np.savez_compressed`` (smaller, slower).
+        credentials, fs_args: Passed to the fsspec file system (e.g. ``client_kwargs``).
+        version: Kedro's ``versioned: true`` in the catalog.
     """
 
-    def __init__(self, filepath: str, compress: bool = False, metadata: dict[str, Any] | None = None):
-        self._filepath = Path(filepath)
+    def __init__(self, filepath: str, compress: bool = False, version: Version | None = None,
+                 credentials: dict[str, Any] | None = None, fs_args: dict[str, Any] | None = None,
+                 metadata: dict[str, Any] | None = None):
+        protocol, path = get_protocol_and_path(filepath, version)
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol, **(credentials or {}), **(fs_args or {}))
         self._compress = compress
         self.metadata = metadata
+        super().__init__(filepath=PurePosixPath(path), version=version, exists_function=self._fs.exists,
+                         glob_function=self._fs.glob)
 
     def load(self) -> dict[str, np.ndarray]:
-        if not self._filepath.is_file():
-            raise DatasetError(f"{self._filepath} does not exist yet: run the stage that writes it first.")
-        with np.load(self._filepath, allow_pickle=False) as data:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        if not self._fs.exists(path):
+            raise DatasetError(f"{path} does not exist yet: run the stage that writes it first.")
+        with self._fs.open(path, "rb") as stream:
+            content = io.BytesIO(stream.read())
+        with np.load(content, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
 
     def save(self, data: dict[str, np.ndarray]) -> None:
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(suffix=".npz", dir=self._filepath.parent)
-        os.close(handle)
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        buffer = io.BytesIO()
+        (np.savez_compressed if self._compress else np.savez)(buffer, **data)
+        self._fs.makedirs(str(PurePosixPath(path).parent), exist_ok=True)
+        if self._protocol != "file":  # one PUT: an object store never shows a half-written object
+            with self._fs.open(path, "wb") as stream:
+                stream.write(buffer.getvalue())
+            return
+        temporary = f"{path}.{os.getpid()}.part"
         try:
-            (np.savez_compressed if self._compress else np.savez)(temporary, **data)
-            os.replace(temporary, self._filepath)
+            with open(temporary, "wb") as stream:
+                stream.write(buffer.getvalue())
+            os.replace(temporary, path)
         finally:
             Path(temporary).unlink(missing_ok=True)
+        self._invalidate_cache()
 
     def _exists(self) -> bool:
-        return self._filepath.is_file()
+        try:
+            path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(path)
+
+    def _invalidate_cache(self) -> None:
+        self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "compress": self._compress}
+        return {"filepath": self._filepath, "protocol": self._protocol, "compress": self._compress,
+                "version": self._version}
+
+    def preview(self) -> TablePreview:
+        """Kedro-Viz: each array's name, type and shape (the arrays themselves are too large)."""
+        table = pd.DataFrame([{"array": key, "dtype": str(value.dtype), "shape": str(value.shape)}
+                              for key, value in self.load().items()])
+        return TablePreview(table.to_dict(orient="split"))
 
 
 def keras_signature(model: Any) -> ModelSignature:

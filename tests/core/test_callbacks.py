@@ -10,6 +10,7 @@ from dl_pipelines.core.callbacks import (
     build_callbacks,
     settings_fingerprint,
 )
+from dl_pipelines.core.settings import StandardTraining, TrainingSettings
 
 
 def tiny_model():
@@ -66,12 +67,13 @@ def test_logger_is_silent_without_an_active_run(mlflow_uri):
 
 
 def test_build_callbacks_by_settings(tmp_path):
-    training = {"early_stopping_patience": 2, "reduce_lr_patience": 1,
-                "tensorboard_dir": str(tmp_path / "tb"), "checkpoint_dir": str(tmp_path / "ckpt")}
+    training = StandardTraining(epochs=1, batch_size=1, learning_rate=0.1, early_stopping_patience=2,
+                                reduce_lr_patience=1, tensorboard_dir=str(tmp_path / "tb"),
+                                checkpoint_dir=str(tmp_path / "ckpt"))
     kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
     assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoardLogger", "PeriodicBackupAndRestore",
                      "MlflowMetricsLogger"]
-    off = {"early_stopping_patience": 0, "tensorboard_dir": None, "checkpoint_dir": None}
+    off = TrainingSettings(epochs=1, batch_size=1, tensorboard_dir=None, checkpoint_dir=None)
     assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
         "MlflowMetricsLogger"]
 
@@ -87,8 +89,8 @@ class StopAt(keras.callbacks.Callback):
 
 
 def test_interrupted_training_resumes_where_it_stopped(tmp_path):
-    training = {"early_stopping_patience": 0, "tensorboard_dir": None,
-                "checkpoint_dir": str(tmp_path), "checkpoint_every": 1}
+    training = TrainingSettings(epochs=5, batch_size=1, tensorboard_dir=None, checkpoint_dir=str(tmp_path),
+                                checkpoint_every=1)
     with pytest.raises(KeyboardInterrupt):
         tiny_model().fit(*DATA, epochs=5, verbose=0,
                          callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
@@ -99,8 +101,8 @@ def test_interrupted_training_resumes_where_it_stopped(tmp_path):
 
 
 def test_checkpoints_every_n_epochs_resume_from_the_last_one(tmp_path):
-    training = {"early_stopping_patience": 0, "tensorboard_dir": None,
-                "checkpoint_dir": str(tmp_path), "checkpoint_every": 2}
+    training = TrainingSettings(epochs=6, batch_size=1, tensorboard_dir=None, checkpoint_dir=str(tmp_path),
+                                checkpoint_every=2)
     with pytest.raises(KeyboardInterrupt):
         tiny_model().fit(*DATA, epochs=6, verbose=0,
                          callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
@@ -114,8 +116,7 @@ def test_checkpoints_every_n_epochs_resume_from_the_last_one(tmp_path):
 def test_automatic_backups_wait_for_the_interval(tmp_path, monkeypatch, seconds, resumed_epochs):
     """``checkpoint_every: auto`` backs up once ``AUTO_BACKUP_SECONDS`` have passed, not every epoch."""
     monkeypatch.setattr(PeriodicBackupAndRestore, "AUTO_BACKUP_SECONDS", seconds)
-    training = {"early_stopping_patience": 0, "tensorboard_dir": None,
-                "checkpoint_dir": str(tmp_path), "checkpoint_every": "auto"}
+    training = TrainingSettings(epochs=5, batch_size=1, tensorboard_dir=None, checkpoint_dir=str(tmp_path))
     with pytest.raises(KeyboardInterrupt):
         tiny_model().fit(*DATA, epochs=5, verbose=0,
                          callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])

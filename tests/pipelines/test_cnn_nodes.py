@@ -40,8 +40,8 @@ def test_split_is_stratified_seeded_and_disjoint(digits, model_input):
     assert sum(sizes.values()) == 1797
     assert sizes["x_test"] == pytest.approx(0.2 * 1797, abs=1)
     assert sizes["x_val"] == pytest.approx(0.1 * 0.8 * 1797, abs=2)
-    for split in ("y_train", "y_val", "y_test"):
-        assert set(np.unique(model_input[split])) == set(range(10))
+    for part in ("y_train", "y_val", "y_test"):
+        assert set(np.unique(model_input[part])) == set(range(10))
     again = split(digits, settings())
     np.testing.assert_array_equal(again["x_test"], model_input["x_test"])
     other = split(digits, settings(seed=7))

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import keras
 from keras import layers
 
-from dl_pipelines.core.settings import Count, DropoutRate, NonNegativeNumber, Settings
+from dl_pipelines.core.settings import Count, DropoutRate, Flag, NonNegativeNumber, Settings
 
 
 class ClassifierSettings(Settings):
@@ -20,7 +20,7 @@ class ClassifierSettings(Settings):
     filters: Count = 32            # convolution filters (strided_cnn: 2 x; pooled_cnn: filters, 2 x filters)
     dropout: DropoutRate = 0.5     # before the output layer (pooled_cnn)
     convs_per_block: Count = 1     # pooled_cnn: 3x3 convolutions before each max-pooling
-    batch_norm: bool = False       # pooled_cnn: batch normalisation after each convolution
+    batch_norm: Flag = False       # pooled_cnn: batch normalisation after each convolution
     l2: NonNegativeNumber = 0.0    # L2 penalty on the weights
 
 

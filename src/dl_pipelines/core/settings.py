@@ -34,6 +34,7 @@ PositiveNumber = Annotated[float, Field(gt=0)]
 NonNegativeNumber = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 DropoutRate = Annotated[float, Field(ge=0, lt=1)]
+Flag = Annotated[bool, Field(strict=True)]  # true or false; not "yes", not 1
 
 Optimizer = Literal["sgd", "momentum", "adagrad", "rmsprop", "adam"]
 Strategy = Literal["auto", "cpu", "one_device", "mirrored", "multi_worker"]
@@ -53,7 +54,7 @@ class RunSettings(Settings):
 
     strategy: Strategy = "auto"
     precision: Precision = "float32"
-    jit_compile: Literal["auto"] | bool = "auto"
+    jit_compile: Literal["auto"] | Flag = "auto"
     steps_per_execution: Literal["auto"] | Count = "auto"
     verbose: Literal["auto", 0, 1, 2] = "auto"
     checkpoint_dir: str | None = "data/06_models/checkpoints"
@@ -176,9 +177,10 @@ def one_line(prefix: str, error: ValidationError, raw: Mapping[str, Any], model:
     if problem["type"] == "missing":
         return f"Parameter {name} is missing; set it in conf/base/parameters_{prefix}.yml or with --params."
     message = problem["msg"].removeprefix("Value error, ")
-    if not location:
-        return f"Parameters of {prefix} are invalid: {message}."
-    return f"Parameter {name}={_at(raw, location)!r} is invalid: {message}."
+    value = _at(raw, location)
+    if not location or isinstance(value, Mapping):  # a rule between several settings of a block
+        return f"Parameters of {name} are invalid: {message}."
+    return f"Parameter {name}={value!r} is invalid: {message}."
 
 
 def _is_type_tag(part: Any) -> bool:

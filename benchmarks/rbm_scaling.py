@@ -31,14 +31,17 @@ def measure_one(ratings: int, epochs: int) -> dict[str, float]:
     """Run the rbm nodes on ``ratings`` synthetic ratings in this process; return the timings."""
     import yaml
 
-    from dl_pipelines.pipelines.rbm import nodes
+    from dl_pipelines.core.settings import effective_settings
+    from dl_pipelines.pipelines.rbm import Settings, nodes
 
     params = yaml.safe_load((PROJECT / "conf/base/parameters_rbm.yml").read_text())["rbm"]
+    run = yaml.safe_load((PROJECT / "conf/base/parameters.yml").read_text())["run"]
     params.update(dataset="ml-100k", synthetic={
         "users": ratings // RATINGS_PER_USER, "items": MOVIES, "genres": 20,
         "ratings_per_user": RATINGS_PER_USER, "taste_concentration": 0.3})
     params["training"].update(epochs=epochs, verbose=0, checkpoint_dir=None, tensorboard_dir=None,
-                              strategy="auto")  # the file's strategy refers to conf/base/globals.yml
+                              strategy="auto")
+    s = effective_settings("rbm", params, Settings, run)  # the ml-100k preset's RBM
     timings: dict[str, float] = {}
 
     def timed(name, function, *args):
@@ -48,15 +51,16 @@ def measure_one(ratings: int, epochs: int) -> dict[str, float]:
         return result
 
     # Ingestion's synthetic branch: the generator, without writing parquet files.
-    frame, movies = timed("generate_s", nodes.ingest_ratings, None, {**params, "dataset": "synthetic"})
-    model_input = timed("split_s", nodes.split_ratings, frame, params)
+    frame, movies = timed("generate_s", nodes.ingest_ratings, None, "synthetic", s.synthetic, s.seed)
+    model_input = timed("split_s", nodes.split_ratings, frame, s.dataset, s.split, s.recommendations,
+                        s.evaluation, s.seed)
     timings["ratings"] = len(frame)
     timings["users"] = len(model_input["user_ids"])
     timings["movies"] = len(model_input["item_ids"])
     timings["train_ratings"] = len(model_input["train_users"])
     del frame
-    rbm, _ = timed("train_s", nodes.train_rbm, model_input, params)
-    timed("recommend_s", nodes.recommend, rbm, model_input, movies, params)
+    rbm, _ = timed("train_s", nodes.train_rbm, model_input, s.preprocessing, s.model, s.training, s.seed)
+    timed("recommend_s", nodes.recommend, rbm, model_input, movies, s.preprocessing, s.recommendations)
     return timings
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import fsspec
 import numpy as np
-import pytest
 import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -186,8 +185,6 @@ def test_data_root_can_be_an_fsspec_url(project, tmp_path):
         memory.rm(root, recursive=True)
 
 
-@pytest.mark.xfail(strict=True, reason="NpzDataset (and RawFilesDataset) open local paths with "
-                   "pathlib, not fsspec: a URL data_root becomes a local folder named 'memory:'")
 def test_npz_datasets_follow_a_url_data_root(project, tmp_path):
     root = f"/{tmp_path.name}-npz"
     catalog = catalog_of(project, data_root=f"memory://{root}")
@@ -195,6 +192,7 @@ def test_npz_datasets_follow_a_url_data_root(project, tmp_path):
     try:
         catalog.save("cnn.model_input", {"x_train": np.arange(3)})
         assert memory.exists(f"{root}/05_model_input/cnn/model_input.npz")
+        np.testing.assert_array_equal(catalog.load("cnn.model_input")["x_train"], np.arange(3))
     finally:
         if memory.exists(root):
             memory.rm(root, recursive=True)

@@ -21,12 +21,12 @@ def test_kedro_mlflow_runs_once_inside_the_app_runs_hook(project):
 
 def test_context_params_are_the_effective_settings(project):
     bootstrap_project(project)
-    with KedroSession.create(project_path=project,
-                             runtime_params={"cnn": {"dataset": "mnist", "training": {"epochs": 3}}}) as session:
+    changes = {"cnn": {"dataset": "mnist", "training": {"epochs": 3}}}
+    with KedroSession.create(project_path=project, runtime_params=changes) as session:
         context = session.load_context()
         cnn = context.params["cnn"]
         training = context.catalog.load("params:cnn.training")
-    assert "presets" not in cnn and cnn["model"]["filters"] == 32  # the MNIST preset's
+    assert "presets" not in cnn and cnn["model"].filters == 32  # the MNIST preset's, typed by Kedro
     assert isinstance(training, StandardTraining)
     assert training.epochs == 3 and training.batch_size == 128 and training.strategy == "auto"
 

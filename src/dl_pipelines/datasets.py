@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -12,7 +13,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
-from kedro.io.core import get_filepath_str, get_protocol_and_path
+from kedro.io.core import get_filepath_str, get_protocol_and_path, parse_dataset_definition
 from kedro_datasets._typing import TablePreview
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
@@ -34,8 +35,9 @@ class RawFilesDataset(AbstractDataset[None, RawFiles]):
     """
 
     def __init__(self, path: str, sources: dict[str, Any], timeout: float = 60.0,
+                 credentials: dict[str, Any] | None = None, fs_args: dict[str, Any] | None = None,
                  metadata: dict[str, Any] | None = None):
-        self._store = RawFiles(path, sources, timeout)
+        self._store = RawFiles(path, sources, timeout, fs_args={**(credentials or {}), **(fs_args or {})})
         self.metadata = metadata
 
     def load(self) -> RawFiles:
@@ -120,6 +122,50 @@ class NpzDataset(AbstractVersionedDataset[dict[str, np.ndarray], dict[str, np.nd
         table = pd.DataFrame([{"array": key, "dtype": str(value.dtype), "shape": str(value.shape)}
                               for key, value in self.load().items()])
         return TablePreview(table.to_dict(orient="split"))
+
+
+class ArtifactDataset(AbstractDataset[Any, Any]):
+    """A file written by any Kedro dataset (a figure, a table) and logged to the active MLflow run.
+
+    kedro-mlflow's ``MlflowArtifactDataset`` hands MLflow the dataset's path as a local file, so it
+    fails once the data lives in an object store (``data_root=s3://...``); this one reads the
+    saved bytes back through fsspec, wherever they are.
+
+    Example (``conf/base/catalog.yml``, a dataset factory)::
+
+        "{app}.{name}_plot":
+          type: dl_pipelines.datasets.ArtifactDataset
+          artifact_path: "{app}"
+          dataset: {type: matplotlib.MatplotlibDataset, filepath: ".../08_reporting/{app}/{name}.png"}
+    """
+
+    def __init__(self, dataset: dict[str, Any], artifact_path: str | None = None,
+                 metadata: dict[str, Any] | None = None):
+        dataset_class, config = parse_dataset_definition(dict(dataset))
+        self._dataset = dataset_class(**config)
+        self._filepath = str(dataset["filepath"])
+        self._artifact_path = artifact_path
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        return self._dataset.load()
+
+    def save(self, data: Any) -> None:
+        self._dataset.save(data)
+        if mlflow.active_run() is None:
+            return
+        name = PurePosixPath(self._filepath).name
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder, name)
+            with fsspec.open(self._filepath, "rb") as stream:
+                local.write_bytes(stream.read())
+            mlflow.log_artifact(str(local), self._artifact_path)
+
+    def _exists(self) -> bool:
+        return self._dataset.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"dataset": self._dataset._describe(), "artifact_path": self._artifact_path}
 
 
 def keras_signature(model: Any) -> ModelSignature:

@@ -1,5 +1,5 @@
-"""Project hooks: a working MLflow store out of the box, TensorFlow's devices prepared, the
-effective settings of every app resolved and checked before any work, and one MLflow run per app."""
+"""Project hooks: a working MLflow store out of the box, TensorFlow's devices prepared, and one
+MLflow run per app. (Each app's effective settings come from ``config_loader.py``.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
 from mlflow.entities import RunStatus
 
-from dl_pipelines.core.settings import effective_settings, flatten
+from dl_pipelines.core.settings import flatten
 from dl_pipelines.core.strategy import (
     is_chief,
     split_cpu_from_environment,
@@ -54,27 +54,6 @@ class RunEnvironmentHook:
         context.config_loader.runtime_params["data_root"] = str(scratch / "data")
         logger.info("TF_CONFIG task %s %d is not the chief: its MLflow records and data go to %s",
                     kind, index, scratch)
-
-
-class SettingsHook:
-    """Every app's effective settings, resolved and validated once, before any work.
-
-    The app's raw parameters (presets included) are replaced in the configuration by its
-    effective settings (see :mod:`dl_pipelines.core.settings`): every node, notebook and record
-    then sees the values the run uses, and Kedro builds the typed blocks the nodes ask for.
-    """
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        from dl_pipelines.pipeline_registry import APPS  # the registry imports every app
-
-        params = context.config_loader["parameters"]
-        run = params.get("run") or {}
-        resolved = dict(params)
-        for app, package in APPS.items():
-            if app in params and hasattr(package, "Settings"):  # TODO remove hasattr
-                resolved[app] = effective_settings(app, params[app], package.Settings, run).model_dump()
-        context.config_loader["parameters"] = resolved
 
 
 def _mark_model_training(experiment_id: str) -> None:

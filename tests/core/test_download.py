@@ -104,3 +104,24 @@ def test_unknown_dataset(tmp_path):
 
 def test_parse_sha256sums_reads_both_modes():
     assert parse_sha256sums("ABC  a.gz\ndef *b.gz\n\n") == {"a.gz": "abc", "b.gz": "def"}
+
+
+def test_a_url_root_keeps_the_cache_on_that_file_system(http_mirror, monkeypatch, tmp_path):
+    """A shared object store as the cache: the file is verified, put there once, and read back
+    through a local copy."""
+    import fsspec
+
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(CONTENT)
+    monkeypatch.setenv(MIRROR_ENV, url)
+    root = f"memory://{tmp_path.name}/raw"
+    memory = fsspec.filesystem("memory")
+    try:
+        path = RawFiles(root, sources()).fetch("toy")["data.bin"]
+        assert path.read_bytes() == CONTENT
+        assert memory.cat_file(f"/{tmp_path.name}/raw/toy/data.bin") == CONTENT
+        (folder / "toy" / "data.bin").unlink()  # the mirror is not asked again
+        assert RawFiles(root, sources()).fetch("toy")["data.bin"].read_bytes() == CONTENT
+    finally:
+        memory.rm(f"/{tmp_path.name}", recursive=True)

@@ -49,8 +49,8 @@ def test_checkpoint_fingerprint_ignores_keras_automatic_layer_names(tmp_path):
 
 
 def mixed_precision_models():
-    from dl_pipelines.pipelines.autoencoder.models import BUILDERS as AUTOENCODERS
     from dl_pipelines.core.classifiers import BUILDERS as CLASSIFIERS
+    from dl_pipelines.pipelines.autoencoder.models import BUILDERS as AUTOENCODERS
     from dl_pipelines.pipelines.gan.models import build_discriminator, build_generator
     from dl_pipelines.pipelines.lstm.models import dense_forecaster, recurrent_forecaster
     from dl_pipelines.pipelines.regression.models import BUILDERS as REGRESSORS

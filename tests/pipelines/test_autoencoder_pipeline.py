@@ -31,6 +31,13 @@ def test_autoencoder_pipeline_logs_metrics_artifacts_models_and_codes(project):
     assert {"autoencoder.train_loss", "autoencoder.val_loss", "autoencoder.val_mse",
             "autoencoder.train_bce"} <= set(metrics)
     assert run_row["params.autoencoder.model.code_size"] == "2"
+    assert run_row["tags.app"] == "autoencoder" and run_row["tags.dataset"] == "digits"
+    # The effective settings: the digits preset's architecture, the run block's strategy; no placeholders.
+    assert run_row["params.autoencoder.model.architecture"] == "conv"
+    assert run_row["params.autoencoder.training.strategy"] == "auto"
+    assert run_row["params.autoencoder.training.learning_rate_decay"] == "cosine"
+    params = {key: value for key, value in run_row.items() if key.startswith("params.")}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
     client = mlflow.MlflowClient()
     assert [m.step for m in client.get_metric_history(run_row.run_id, "autoencoder.val_mse")] == [0, 1]
     artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "autoencoder")}
@@ -103,8 +110,8 @@ def test_kedro_run_reports_a_code_size_too_large_in_one_line(project):
          "--params", "autoencoder.model.code_size=100"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = ("Error: Parameter autoencoder.model.code_size=100 is larger than the 8x8x1 digits "
-                "images (64 values); expected at most 64.")
+    expected = ("Error: Parameters of autoencoder are invalid: Parameter autoencoder.model.code_size=100 "
+                "is larger than the 8x8x1 digits images (64 values); expected at most 64.")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

@@ -1,7 +1,7 @@
+from typing import get_args
+
 import numpy as np
 import pytest
-
-from typing import get_args
 
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.download import RawFiles

@@ -133,7 +133,8 @@ def test_kedro_run_reports_a_user_mistake_in_one_line(project):
         [sys.executable, "-m", "kedro", "run", "--pipelines=cnn", "--params", "cnn.training.epochs=-1"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = "Error: Parameter cnn.training.epochs=-1 is invalid: Input should be greater than or equal to 0."
+    expected = ("Error: Parameter cnn.training.epochs=-1 is invalid: Input should be greater than or "
+                "equal to 0.")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

@@ -3,36 +3,43 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.images import ingest_images, split_images
-from dl_pipelines.pipelines.gan import IMAGE_SHAPES, nodes, validate_parameters
+from dl_pipelines.pipelines.gan import nodes
+from dl_pipelines.pipelines.gan import settings as gan_settings
 from dl_pipelines.pipelines.gan.models import (
     DCGAN,
     build_dcgan,
     build_discriminator,
     build_generator,
 )
-from tests.helpers import app_params, base_params
+from dl_pipelines.pipelines.gan.settings import GanModel
+from tests.helpers import app_settings, raw_params
 
-PARAMS = base_params("gan")
 TINY_MODEL = {"noise_size": 8, "generator_filters": 16, "discriminator_filters": 4}
 
 
-def params(**changes):
-    """The project's gan parameters, quick and file-free, with ``section__key=value`` changes."""
+def settings(**changes):
+    """The project's gan settings, quick and file-free, with ``section__key=value`` changes."""
     tiny = {f"model__{key}": value for key, value in TINY_MODEL.items()}
-    return app_params("gan", **{"evaluation__classifier__epochs": 2, **tiny, **changes})
+    return app_settings("gan", **{"evaluation__classifier__epochs": 2, **tiny, **changes})
+
+
+def train(model_input, s):
+    return nodes.train_gan(model_input, s.model, s.training, s.sampling, s.seed)
 
 
 @pytest.fixture(scope="module")
 def model_input():
-    return split_images(ingest_images(RawFiles("unused", {}), params()), params(), app="gan")
+    s = settings()
+    return split_images(ingest_images(RawFiles("unused", {}), s.dataset), s.dataset, s.split, s.seed,
+                        app="gan")
 
 
 @pytest.fixture(scope="module")
 def trained(model_input):
-    return nodes.train_gan(model_input, params(training__epochs=2))
+    return train(model_input, settings(training__epochs=2))
 
 
 def test_generator_is_the_course_network_for_28x28_and_adapts_to_8x8():
@@ -60,9 +67,9 @@ def test_discriminator_is_the_course_network_and_returns_one_logit():
 
 
 def test_dcgan_config_is_stable_and_the_model_reloads_in_safe_mode(tmp_path):
-    settings = {**TINY_MODEL, "dropout": 0.3, "label_smoothing": 0.1, "generator_ema": 0.9}
-    first = build_dcgan((8, 8, 1), settings, epochs=3, grid_samples=4, seed=1)
-    second = build_dcgan((8, 8, 1), settings, epochs=3, grid_samples=4, seed=1)
+    model = GanModel(**TINY_MODEL, dropout=0.3, label_smoothing=0.1, generator_ema=0.9)
+    first = build_dcgan((8, 8, 1), model, epochs=3, grid_samples=4, seed=1)
+    second = build_dcgan((8, 8, 1), model, epochs=3, grid_samples=4, seed=1)
     # Explicit layer names: the resume fingerprint does not depend on what the process built before.
     assert first.get_config() == second.get_config()
     first.save(tmp_path / "gan.keras")
@@ -94,7 +101,7 @@ def test_progress_is_saved_as_pngs_and_a_gif(trained, tmp_path):
     pictures = nodes.progress_images(progress)
     assert list(pictures) == ["epoch_000", "epoch_001", "epoch_002"]
     assert pictures["epoch_000"].size[0] >= nodes.GRID_MIN_WIDTH
-    gif = nodes.progress_animation(progress, params())
+    gif = nodes.progress_animation(progress, settings().sampling)
     assert gif.n_frames == 3
     gif.save(tmp_path / "progress.gif", save_all=True, loop=0)  # as pillow.ImageDataset does
     assert Image.open(tmp_path / "progress.gif").n_frames == 3
@@ -126,16 +133,17 @@ def test_frechet_distance_of_known_gaussians():
 
 
 def test_latent_figures_and_scores(model_input, trained):
-    generator = trained[0]
-    interpolation = nodes.plot_interpolation(generator, params())
+    generator, s = trained[0], settings()
+    interpolation = nodes.plot_interpolation(generator, s.evaluation, s.seed)
     assert [ax.get_ylabel() for ax in interpolation.axes] == [f"pair {i}" for i in range(1, 5)]
     assert interpolation.axes[0].images[0].get_array().shape == (8, 9 * (8 + 2) - 2)  # 9 steps
-    means, spreads = nodes.plot_latent_shifts(generator, params())
+    means, spreads = nodes.plot_latent_shifts(generator, s.evaluation, s.seed)
     assert len(means.axes) == 5 and len(spreads.axes) == 5  # one row of 10 images per mean / sd
     assert means.axes[0].images[0].get_array().shape == (8, 10 * (8 + 2) - 2)
-    generated = nodes.generate_images(generator, model_input, params())
+    generated = nodes.generate_images(generator, model_input, s.evaluation, s.seed)
     assert generated["images"].shape == model_input["x_test"].shape
-    classifier, _ = nodes.train_digit_classifier(model_input, params(evaluation__classifier__epochs=2))
+    classifier, history = nodes.train_digit_classifier(model_input, s.evaluation, s.training, s.seed)
+    assert len(history["val_accuracy"]) == 2 and classifier.name == "strided_cnn"
     metrics = nodes.score_samples(classifier, generated, model_input)
     assert set(metrics) == {"test_inception_score", "test_fid", "baseline_test_inception_score",
                             "baseline_test_fid", "classifier_test_accuracy"}
@@ -143,33 +151,68 @@ def test_latent_figures_and_scores(model_input, trained):
     assert metrics["baseline_test_fid"]["value"] < metrics["test_fid"]["value"]
 
 
+def test_an_untrained_judge_measures_the_fixed_cost(model_input):
+    s = settings(evaluation__classifier__epochs=0)
+    classifier, history = nodes.train_digit_classifier(model_input, s.evaluation, s.training, s.seed)
+    assert history == {} and classifier.count_params() > 0
+
+
 @pytest.mark.parametrize(("change", "culprit"), [
-    ({"model__noise_size": 0}, "gan.model.noise_size"),
-    ({"model__generator_filters": 30}, "gan.model.generator_filters"),
-    ({"model__dropout": 1.0}, "gan.model.dropout"),
-    ({"model__label_smoothing": 0.7}, "gan.model.label_smoothing"),
-    ({"model__generator_ema": 1}, "gan.model.generator_ema"),
-    ({"training__generator_learning_rate": -1}, "gan.training.generator_learning_rate"),
-    ({"training__beta_1": 1.5}, "gan.training.beta_1"),
-    ({"training__batch_size": 0}, "gan.training.batch_size"),
-    ({"sampling__grid_samples": 0}, "gan.sampling.grid_samples"),
-    ({"evaluation__latent_spreads": [1, 0]}, "gan.evaluation.latent_spreads"),
-    ({"evaluation__classifier__architecture": "resnet"}, "gan.evaluation.classifier.architecture"),
-    ({"dataset": "cifar10"}, "gan.dataset"),
+    ({"model__noise_size": 0}, "gan.model.noise_size=0"),
+    ({"model__generator_filters": 30},
+     "gan.model.generator_filters=30 is invalid: Input should be a multiple of 4"),
+    ({"model__dropout": 1.0}, "gan.model.dropout=1.0"),
+    ({"model__label_smoothing": 0.7}, "gan.model.label_smoothing=0.7"),
+    ({"model__generator_ema": 1}, "gan.model.generator_ema=1"),
+    ({"training__generator_learning_rate": -1}, "gan.training.generator_learning_rate=-1"),
+    ({"training__beta_1": 1.5}, "gan.training.beta_1=1.5"),
+    ({"training__batch_size": 0}, "gan.training.batch_size=0"),
+    ({"training__epochs": 2.5}, "gan.training.epochs=2.5"),
+    ({"training__early_stopping_patience": 3}, "gan.training.early_stopping_patience=3"),
+    ({"training__precision": "mixed_float16"},
+     "gan.training.precision='mixed_float16' is invalid: the two-player step has no loss scaling"),
+    ({"training__learning_rate": 0.001}, "gan.training.learning_rate is not a known setting"),
+    ({"sampling__grid_samples": 0}, "gan.sampling.grid_samples=0"),
+    ({"sampling__gif_frame_ms": -5}, "gan.sampling.gif_frame_ms=-5"),
+    ({"evaluation__samples": 0}, "gan.evaluation.samples=0"),
+    ({"evaluation__latent_spreads": [1, 0]}, "gan.evaluation.latent_spreads.1=0"),
+    ({"evaluation__latent_means": [0, True]}, "gan.evaluation.latent_means.1=True"),
+    ({"evaluation__classifier__architecture": "resnet"}, "gan.evaluation.classifier.architecture='resnet'"),
+    ({"evaluation__classifier__epochs": -1}, "gan.evaluation.classifier.epochs=-1"),
+    ({"evaluation__classifier__learning_rate": 0}, "gan.evaluation.classifier.learning_rate=0"),
+    ({"dataset": "cifar10"}, "gan.dataset='cifar10'"),
 ])
 def test_bad_parameters_are_named_in_one_line(change, culprit):
-    with pytest.raises(ConfigurationError, match=culprit.replace(".", r"\.")) as error:
-        validate_parameters(params(**change))
+    with pytest.raises(ConfigurationError) as error:
+        settings(**change)
+    assert culprit in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_dataset_the_dcgan_cannot_take_stops_before_any_download(monkeypatch):
+    monkeypatch.setitem(gan_settings.IMAGE_SHAPES, "mnist", (30, 30, 1))
+    with pytest.raises(ConfigurationError, match="cannot take the 30x30x1 mnist images") as error:
+        settings(dataset="mnist")
     assert "\n" not in str(error.value)
 
 
 def test_images_the_dcgan_cannot_take_stop_before_training(model_input):
     odd = {**model_input, "x_train": np.zeros((10, 10, 10, 1), np.uint8)}
     with pytest.raises(ConfigurationError, match="sides divisible by 4"):
-        nodes.train_gan(odd, params())
+        train(odd, settings())
 
 
-@pytest.mark.parametrize("dataset", sorted(PARAMS["presets"]))
-def test_documented_parameters_are_valid(dataset):
-    validate_parameters({**PARAMS, "dataset": dataset})
-    assert dataset in IMAGE_SHAPES
+def test_documented_presets_are_valid_and_fill_every_null():
+    for name, preset in raw_params("gan")["presets"].items():
+        s = app_settings("gan", dataset=preset.get("dataset", name), preset=name)
+        assert s.dataset in gan_settings.IMAGE_SHAPES
+        assert s.model.noise_size == preset["model"]["noise_size"]
+        assert s.training.beta_1 == preset["training"]["beta_1"]
+        assert s.evaluation.classifier.epochs == preset["evaluation"]["classifier"]["epochs"]
+        assert s.training.early_stopping_patience == 0
+
+
+def test_explicit_values_win_over_the_preset_and_run_settings_fill_training():
+    s = app_settings("gan", dataset="mnist", model__generator_filters=8,
+                     training__precision="mixed_bfloat16")
+    assert s.model.generator_filters == 8 and s.model.generator_ema == 0.999  # the MNIST preset's
+    assert s.training.precision == "mixed_bfloat16" and s.training.strategy == "auto"  # from `run`

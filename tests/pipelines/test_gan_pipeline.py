@@ -36,6 +36,15 @@ def test_gan_pipeline_logs_metrics_artifacts_and_loadable_models(project):
     assert 1 <= metrics["gan.test_inception_score"] <= 10
     assert 0 <= metrics["gan.baseline_test_fid"] < metrics["gan.test_fid"]
     assert run_row["params.gan.model.noise_size"] == "16"
+    assert run_row["tags.mlflow.runName"] == "gan"
+    assert run_row["tags.app"] == "gan" and run_row["tags.dataset"] == "digits"
+    # The effective settings: the digits preset's, the run block's; no placeholders.
+    assert run_row["params.gan.model.generator_ema"] == "0.99"
+    assert run_row["params.gan.training.strategy"] == "auto"
+    assert run_row["params.gan.evaluation.classifier.epochs"] == "15"
+    assert run_row["params.gan.training.early_stopping_patience"] == "0"
+    params = {key: value for key, value in run_row.items() if key.startswith("params.")}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
 
     client = mlflow.MlflowClient()
     for name in ("gan.train_generator_loss", "gan.train_discriminator_loss"):
@@ -107,9 +116,13 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(project, monkeypa
     assert not any((project / "data/06_models/checkpoints/gan").iterdir())  # done: backup removed
 
 
-def test_bad_parameters_stop_before_any_node_runs(project):
-    with pytest.raises(ConfigurationError, match="gan.model.generator_filters"):
-        run(project, "gan", model={"generator_filters": 30})
+@pytest.mark.parametrize(("params", "culprit"), [
+    ({"model": {"generator_filters": 30}}, "gan.model.generator_filters=30"),
+    ({"training": {"precision": "mixed_float16"}}, "gan.training.precision='mixed_float16'"),
+])
+def test_bad_parameters_stop_before_any_node_runs(project, params, culprit):
+    with pytest.raises(ConfigurationError, match=culprit.replace(".", r"\.")):
+        run(project, "gan", **params)
     assert not any(p.is_file() for p in (project / "data").rglob("*"))
     assert mlflow.search_runs(search_all_experiments=True).empty
 
@@ -120,7 +133,7 @@ def test_kedro_run_reports_a_user_mistake_in_one_line(project):
          "--params", "gan.training.beta_1=1.5"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = "Error: Parameter gan.training.beta_1=1.5 is invalid; expected a number in [0, 1)."
+    expected = "Error: Parameter gan.training.beta_1=1.5 is invalid: Input should be less than 1."
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

@@ -1,34 +1,45 @@
-
 import keras
 import numpy as np
 import pytest
 
-from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.pipelines.lstm import nodes, validate_parameters
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.pipelines.lstm import nodes
 from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, with_scaling
-from tests.helpers import app_params, base_params
-
-PARAMS = base_params("lstm")
-
-
-def params(**changes):
-    """The project's lstm parameters, quick and file-free, with ``section__key=value`` changes."""
-    return app_params("lstm", **{"generated__length": 200, **changes})
+from dl_pipelines.pipelines.lstm.settings import ForecasterSettings
+from tests.helpers import app_settings, raw_params
 
 
-def csv_params(path, **changes):
-    return params(dataset="csv", csv__path=str(path), **changes)
+def settings(**changes):
+    """The project's lstm settings, quick and file-free, with ``section__key=value`` changes."""
+    return app_settings("lstm", **{"generated__length": 200, **changes})
+
+
+def csv_settings(path, **changes):
+    return settings(dataset="csv", csv__path=str(path), **changes)
+
+
+def ingest(s):
+    return nodes.ingest_series(RawFiles("unused", {}), s.dataset, s.generated, s.csv, s.split,
+                               s.preprocessing)
+
+
+def windows(series, s):
+    return nodes.make_windows(series, s.dataset, s.split, s.preprocessing)
+
+
+def forecaster(**options):
+    return ForecasterSettings(**{"units": 8, "layers": 1, "residual": False, **options})
 
 
 @pytest.fixture(scope="module")
 def logistic():
-    return nodes.ingest_series(RawFiles("unused", {}), params())
+    return ingest(settings())
 
 
 @pytest.fixture(scope="module")
 def model_input(logistic):
-    return nodes.make_windows(logistic, params())
+    return windows(logistic, settings())
 
 
 # --- series ------------------------------------------------------------------------------------
@@ -81,7 +92,7 @@ def test_gap_treatments(how, expected):
     assert kept.sum() == len(expected)
 
 
-# --- bad CSVs: one clear line ------------------------------------------------------------------
+# --- bad CSVs: one clear line from the ingestion node, which reads the file ----------------------
 
 
 @pytest.mark.parametrize("text, culprit", [
@@ -95,24 +106,24 @@ def test_gap_treatments(how, expected):
 def test_bad_csv_stops_with_one_line_naming_the_problem(tmp_path, text, culprit):
     path = tmp_path / "user.csv"
     path.write_text(text)
+    s = csv_settings(path)  # the settings need no file: the ingestion node checks it
     with pytest.raises(ConfigurationError) as error:
-        validate_parameters(csv_params(path))
+        ingest(s)
     message = str(error.value)
     assert culprit in message and "\n" not in message
-    if "usable rows" not in culprit:
-        assert str(path) in message
+    assert str(path) in message
 
 
 def test_missing_csv_and_missing_column_are_named(tmp_path):
     with pytest.raises(ConfigurationError, match="lstm.csv.path is not set"):
-        validate_parameters(params(dataset="csv"))
+        settings(dataset="csv")
     with pytest.raises(ConfigurationError, match="does not exist"):
-        validate_parameters(csv_params(tmp_path / "nope.csv"))
+        ingest(csv_settings(tmp_path / "nope.csv"))
     path = tmp_path / "s.csv"
     path.write_text("day,value\n2020-01-01,1\n")
     expected = r"no column 'date' \(lstm.csv.time_column\); its columns are: day, value"
     with pytest.raises(ConfigurationError, match=expected):
-        validate_parameters(csv_params(path))
+        ingest(csv_settings(path))
 
 
 def test_a_good_csv_goes_through_ingestion_and_preprocessing(tmp_path):
@@ -120,12 +131,19 @@ def test_a_good_csv_goes_through_ingestion_and_preprocessing(tmp_path):
     rows = "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{d},{'.' if d == 5 else 2 * d}\n"
                    for d in range(100))
     path.write_text("date,a,b\n" + rows)
-    settings = csv_params(path, preprocessing__time_steps=5)
-    validate_parameters(settings)
-    series = nodes.ingest_series(RawFiles("unused", {}), settings)
-    windows = nodes.make_windows(series, settings)
-    assert windows["x_train"].shape[1:] == (5, 2) and windows["y_train"].shape[1:] == (1, 2)
-    assert len(windows["series"]) == 99  # the '.' row dropped
+    s = csv_settings(path, preprocessing__time_steps=5)
+    parts = windows(ingest(s), s)
+    assert parts["x_train"].shape[1:] == (5, 2) and parts["y_train"].shape[1:] == (1, 2)
+    assert len(parts["series"]) == 99  # the '.' row dropped
+
+
+def test_the_length_of_a_csv_counts_after_its_gaps_are_treated(tmp_path):
+    path = tmp_path / "user.csv"
+    rows = "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{'.' if d % 2 else d}\n" for d in range(40))
+    path.write_text("date,value\n" + rows)
+    with pytest.raises(ConfigurationError, match="has 20 usable rows, too few"):
+        ingest(csv_settings(path))  # 40 rows, 20 with a value: too few for 20 time steps
+    assert len(ingest(csv_settings(path, preprocessing__gaps="ffill"))["values"]) == 40
 
 
 # --- preprocessing -----------------------------------------------------------------------------
@@ -149,33 +167,33 @@ def test_split_is_chronological_and_never_shuffles_across_time(model_input):
 
 
 def test_scaler_is_fitted_on_the_training_part_only(logistic):
-    windows = nodes.make_windows(logistic, params())
-    train = windows["series"][:140]
-    np.testing.assert_allclose(windows["scale_offset"], train.mean(axis=0))
-    np.testing.assert_allclose(windows["scale_scale"], train.std(axis=0))
+    parts = windows(logistic, settings())
+    train = parts["series"][:140]
+    np.testing.assert_allclose(parts["scale_offset"], train.mean(axis=0))
+    np.testing.assert_allclose(parts["scale_scale"], train.std(axis=0))
     changed = {**logistic, "values": logistic["values"].copy()}
     changed["values"][140:] *= 100  # validation and test change: the scaler must not
-    again = nodes.make_windows(changed, params())
-    np.testing.assert_array_equal(again["scale_offset"], windows["scale_offset"])
-    np.testing.assert_array_equal(again["scale_scale"], windows["scale_scale"])
-    minmax = nodes.make_windows(logistic, params(preprocessing__scaling="minmax"))
+    again = windows(changed, settings())
+    np.testing.assert_array_equal(again["scale_offset"], parts["scale_offset"])
+    np.testing.assert_array_equal(again["scale_scale"], parts["scale_scale"])
+    minmax = windows(logistic, settings(preprocessing__scaling="minmax"))
     assert minmax["scale_offset"][0] == train.min() and minmax["scale_scale"][0] == np.ptp(train)
 
 
 @pytest.mark.parametrize("time_steps, horizon", [(4, 1), (10, 3)])
 def test_window_shapes_for_a_horizon(logistic, time_steps, horizon):
-    windows = nodes.make_windows(logistic, params(preprocessing__time_steps=time_steps,
-                                                  preprocessing__horizon=horizon))
-    assert windows["x_train"].shape == (140 - time_steps - horizon + 1, time_steps, 1)
-    assert windows["y_train"].shape == (140 - time_steps - horizon + 1, horizon, 1)
-    assert windows["x_test"].shape == (40 - horizon + 1, time_steps, 1)
-    assert windows["y_test"].shape == (40 - horizon + 1, horizon, 1)
+    parts = windows(logistic, settings(preprocessing__time_steps=time_steps,
+                                       preprocessing__horizon=horizon))
+    assert parts["x_train"].shape == (140 - time_steps - horizon + 1, time_steps, 1)
+    assert parts["y_train"].shape == (140 - time_steps - horizon + 1, horizon, 1)
+    assert parts["x_test"].shape == (40 - horizon + 1, time_steps, 1)
+    assert parts["y_test"].shape == (40 - horizon + 1, horizon, 1)
 
 
 def test_windows_refuse_a_series_of_another_dataset(logistic):
-    fix = "kedro run --pipeline=lstm_ingestion --params lstm.dataset=noisy_sine"
+    fix = "kedro run --pipelines=lstm_ingestion --params lstm.dataset=noisy_sine"
     with pytest.raises(ConfigurationError, match=fix):
-        nodes.make_windows(logistic, params(dataset="noisy_sine"))
+        windows(logistic, settings(dataset="noisy_sine"))
 
 
 # --- models and forecasting ----------------------------------------------------------------------
@@ -183,8 +201,8 @@ def test_windows_refuse_a_series_of_another_dataset(logistic):
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_every_architecture_maps_windows_to_a_horizon(architecture):
-    model = build_forecaster(6, 2, 3, {"architecture": architecture, "units": 8, "layers": 2,
-                                       "dropout": 0.1, "residual": False})
+    model = build_forecaster(6, 2, 3, forecaster(architecture=architecture, units=8, layers=2,
+                                                 dropout=0.1, residual=False))
     assert model.predict(np.zeros((5, 6, 2), "float32"), verbose=0).shape == (5, 3, 2)
     if architecture != "dense":
         recurrent = [layer for layer in model.layers if layer.name.startswith(architecture)]
@@ -192,8 +210,8 @@ def test_every_architecture_maps_windows_to_a_horizon(architecture):
 
 
 def test_residual_model_starts_from_persistence():
-    model = build_forecaster(4, 1, 2, {"architecture": "lstm", "units": 4, "layers": 1,
-                                       "residual": True})
+    model = build_forecaster(4, 1, 2, forecaster(architecture="lstm", units=4, layers=1,
+                                                 residual=True))
     for layer in model.layers:  # silence the learned change: what is left is the last value
         if layer.name == "forecast_flat":
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
@@ -202,7 +220,7 @@ def test_residual_model_starts_from_persistence():
 
 
 def test_served_model_carries_its_scaling():
-    core = build_forecaster(3, 1, 1, {"architecture": "dense", "units": 4, "layers": 1, "residual": True})
+    core = build_forecaster(3, 1, 1, forecaster(architecture="dense", units=4, layers=1, residual=True))
     for layer in core.layers:
         if layer.name == "forecast_flat":
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
@@ -245,9 +263,10 @@ def test_persistence_on_a_random_walk_has_mase_near_one():
 
 
 def test_training_learns_and_evaluation_reports_in_original_units(model_input):
-    model, history = nodes.train_forecaster(model_input, params(training__epochs=3))
+    s = settings(training__epochs=3, forecast__extrapolation_steps=7)
+    model, history = nodes.train_forecaster(model_input, s.model, s.training, s.seed)
     assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
-    forecasts = nodes.forecast(model, model_input, params(forecast__extrapolation_steps=7))
+    forecasts = nodes.forecast(model, model_input, s.forecast)
     assert forecasts["pred_test"].shape == model_input["y_test"].shape
     assert forecasts["extrapolation"].shape == (7, 1)
     metrics, table = nodes.evaluate_forecasts(forecasts, model_input)
@@ -269,28 +288,45 @@ def test_training_learns_and_evaluation_reports_in_original_units(model_input):
 @pytest.mark.parametrize("change, culprit", [
     ({"dataset": "bitcoin"}, "lstm.dataset='bitcoin'"),
     ({"training__epochs": -1}, "lstm.training.epochs=-1"),
+    ({"training__epochs": 2.5}, "lstm.training.epochs=2.5"),
     ({"training__learning_rate_decay": "step"}, "lstm.training.learning_rate_decay='step'"),
     ({"model__architecture": "transformer"}, "lstm.model.architecture='transformer'"),
     ({"model__dropout": 1.0}, "lstm.model.dropout=1.0"),
     ({"model__residual": "yes"}, "lstm.model.residual='yes'"),
+    ({"model__unitz": 8}, "lstm.model.unitz is not a known setting"),
     ({"preprocessing__time_steps": 0}, "lstm.preprocessing.time_steps=0"),
     ({"preprocessing__gaps": "zero"}, "lstm.preprocessing.gaps='zero'"),
     ({"preprocessing__scaling": "log"}, "lstm.preprocessing.scaling='log'"),
-    ({"split__test_fraction": 0.5, "split__validation_fraction": 0.5}, "leave nothing to train on"),
+    ({"split__test_fraction": 0.5, "split__validation_fraction": 0.5},
+     "lstm.split.validation_fraction=0.5 and test_fraction=0.5 leave nothing to train on"),
     ({"generated__logistic_x0": 1.5}, "lstm.generated.logistic_x0=1.5"),
-    ({"preprocessing__time_steps": 150}, "too few for lstm.preprocessing.time_steps=150"),
-    ({"training__reduce_lr_patience": 3}, "lstm.training.reduce_lr_patience=3 and learning_rate_decay="),
+    ({"generated__length": 0}, "lstm.generated.length=0"),
+    ({"csv__value_columns": []}, "lstm.csv.value_columns=[]"),
+    ({"forecast__extrapolation_steps": 0}, "lstm.forecast.extrapolation_steps=0"),
+    ({"preprocessing__time_steps": 150}, "lstm.generated.length=200: the series 'logistic_map' has "
+                                         "200 usable rows, too few for lstm.preprocessing.time_steps=150"),
+    ({"dataset": "csv"}, "lstm.csv.path is not set"),
+    ({"training__reduce_lr_patience": 3},
+     "lstm.training are invalid: reduce_lr_patience and learning_rate_decay: cosine cannot be combined"),
 ])
 def test_bad_parameters_are_named_in_one_line(change, culprit):
     with pytest.raises(ConfigurationError) as error:
-        validate_parameters(params(**change))
+        settings(**change)
     assert culprit in str(error.value) and "\n" not in str(error.value)
 
 
-def test_documented_parameters_are_valid(tmp_path):
-    path = tmp_path / "user.csv"
-    path.write_text("date,value\n" + "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{d}\n"
-                                             for d in range(200)))
-    for dataset in PARAMS["presets"]:
-        validate_parameters({**PARAMS, "dataset": dataset,
-                             "csv": {**PARAMS["csv"], "path": str(path)}})
+def test_documented_presets_are_valid_and_fill_every_null(tmp_path):
+    for name, preset in raw_params("lstm")["presets"].items():
+        # The settings need no file: the CSV itself is read and checked by the ingestion node.
+        s = app_settings("lstm", dataset=name, csv__path=str(tmp_path / "user.csv"))
+        assert s.preprocessing.time_steps == preset["preprocessing"]["time_steps"]
+        assert s.model.model_dump(include=set(preset["model"])) == preset["model"]
+        assert s.training.learning_rate == preset["training"]["learning_rate"]
+        assert s.training.batch_size == preset["training"]["batch_size"]
+        assert s.forecast.extrapolation_steps == preset["forecast"]["extrapolation_steps"]
+
+
+def test_explicit_values_win_over_the_preset_and_run_settings_fill_training():
+    s = settings(dataset="noisy_sine", model__units=8, training__strategy="cpu")
+    assert s.model.units == 8 and s.preprocessing.time_steps == 50  # the noisy_sine preset's
+    assert s.training.strategy == "cpu" and s.training.precision == "float32"  # from `run`

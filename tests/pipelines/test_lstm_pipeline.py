@@ -1,5 +1,8 @@
 """The lstm app end to end through a KedroSession, on tiny settings, into a temporary MLflow store."""
 
+import subprocess
+import sys
+
 import mlflow
 import numpy as np
 import pytest
@@ -32,6 +35,13 @@ def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     assert metrics["lstm.test_mse"] < metrics["lstm.baseline_test_mse"]
     assert run_row["params.lstm.dataset"] == "logistic_map"
     assert run_row["params.lstm.training.epochs"] == "2"
+    assert run_row["tags.mlflow.runName"] == "lstm"
+    assert run_row["tags.app"] == "lstm" and run_row["tags.dataset"] == "logistic_map"
+    # The effective settings: the logistic_map preset's window, the run block's strategy; no placeholders.
+    assert run_row["params.lstm.preprocessing.time_steps"] == "4"
+    assert run_row["params.lstm.training.strategy"] == "auto"
+    params = {key: value for key, value in run_row.items() if key.startswith("params.")}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
 
     client = mlflow.MlflowClient()
     assert [m.step for m in client.get_metric_history(run_row.run_id, "lstm.val_loss")] == [0, 1]
@@ -69,7 +79,7 @@ def test_a_stage_without_its_inputs_names_the_missing_file(project):
 @pytest.mark.parametrize("params", [
     {"dataset": "bitcoin"},
     {"preprocessing": {"time_steps": 500}},
-    {"dataset": "csv", "csv": {"path": "missing.csv"}},
+    {"dataset": "csv"},  # no csv.path
 ])
 def test_bad_parameters_stop_before_any_node_runs(project, params):
     with pytest.raises(ConfigurationError):
@@ -78,12 +88,36 @@ def test_bad_parameters_stop_before_any_node_runs(project, params):
     assert mlflow.search_runs(search_all_experiments=True).empty
 
 
-def test_a_bad_csv_stops_before_any_node_runs(project):
-    (project / "data" / "prices.csv").write_text(
-        "date,price\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)) + "2021-02-01,n/a?\n")
-    with pytest.raises(ConfigurationError, match="value column 'price' has a non-numeric value 'n/a\\?'"):
-        run(project, "lstm", dataset="csv", csv={"path": "data/prices.csv"})
-    assert mlflow.search_runs(search_all_experiments=True).empty
+BAD_PRICES = "date,price\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)) + "2021-02-01,n/a?\n"
+
+
+@pytest.mark.parametrize("path, culprit", [
+    ("data/prices.csv", r"data/prices.csv: value column 'price' has a non-numeric value 'n/a\?' \(line 30\)"),
+    ("data/missing.csv", "lstm.csv.path='data/missing.csv' does not exist"),
+])
+def test_a_bad_csv_stops_at_ingestion_before_anything_is_written(project, path, culprit):
+    (project / "data" / "prices.csv").write_text(BAD_PRICES)
+    with pytest.raises(ConfigurationError, match=culprit):
+        run(project, "lstm", dataset="csv", csv={"path": path})
+    # The ingestion node, the first, reads and checks the file: nothing is computed or written,
+    # and the MLflow run that kedro-mlflow opened records the failure without a metric.
+    assert [p.name for p in (project / "data").rglob("*") if p.is_file()] == ["prices.csv"]
+    runs = mlflow.search_runs(search_all_experiments=True)
+    assert runs["status"].tolist() == ["FAILED"]
+    assert not [key for key in runs if key.startswith("metrics.") and runs[key].notna().any()]
+
+
+def test_kedro_run_reports_a_bad_csv_in_one_line(project):
+    (project / "data" / "prices.csv").write_text(BAD_PRICES)
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=lstm", "--params",
+         "lstm.dataset=csv,lstm.csv.path=data/prices.csv"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    expected = ("Error: data/prices.csv: value column 'price' has a non-numeric value 'n/a?' (line 30); "
+                "expected numbers, with empty cells or '.' for missing values.")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.fixture

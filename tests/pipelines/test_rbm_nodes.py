@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipelines.rbm import movielens, nodes, validate_parameters
+from dl_pipelines.pipelines.rbm import movielens, nodes
 from dl_pipelines.pipelines.rbm.models import BernoulliRBM, recommender
 from dl_pipelines.pipelines.rbm.ratings import (
     RatingsMatrix,
@@ -16,7 +16,7 @@ from dl_pipelines.pipelines.rbm.ratings import (
     split_per_user,
     visible_values,
 )
-from tests.helpers import app_params
+from tests.helpers import app_settings, raw_params
 
 ITEM_LINE = "{id}|Movie {id} (1995)|01-Jan-1995||http://x|0|1|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0"
 
@@ -194,9 +194,29 @@ def tiny_ratings():
     return ratings, movies
 
 
+def settings(**changes):
+    return app_settings("rbm", **changes)
+
+
+def split(ratings, s):
+    return nodes.split_ratings(ratings, s.dataset, s.split, s.recommendations, s.evaluation, s.seed)
+
+
+def train(model_input, s):
+    return nodes.train_rbm(model_input, s.preprocessing, s.model, s.training, s.seed)
+
+
+def test_ingestion_generates_the_synthetic_ratings_of_the_settings():
+    s = settings(synthetic__users=50, synthetic__items=30, seed=3)
+    ratings, movies = nodes.ingest_ratings(None, s.dataset, s.synthetic, s.seed)
+    expected, _ = movielens.synthetic_ratings(50, 30, 10, 40, 0.3, seed=3)
+    pd.testing.assert_frame_equal(ratings, expected)
+    assert ratings["user_id"].nunique() == 50 and len(movies) == 30
+
+
 def test_split_node_indexes_users_and_movies_and_never_mixes_parts():
     ratings, _ = tiny_ratings()
-    model_input = nodes.split_ratings(ratings, app_params("rbm"))
+    model_input = split(ratings, settings())
     assert len(model_input["user_ids"]) == 120
     train = set(zip(model_input["train_users"], model_input["train_items"], strict=True))
     test = set(zip(model_input["test_users"], model_input["test_items"], strict=True))
@@ -208,38 +228,38 @@ def test_an_unknown_user_asked_for_recommendations_stops_before_training():
     ratings, _ = tiny_ratings()
     with pytest.raises(ConfigurationError, match=r"rbm.recommendations.user_id=999 is not a user of "
                                                  r"synthetic \(user ids run from 1 to 120, 120 users\)"):
-        nodes.split_ratings(ratings, app_params("rbm", recommendations__user_id=999))
+        split(ratings, settings(recommendations__user_id=999))
 
 
 def test_more_recommendations_than_movies_stops_before_training():
     ratings, _ = tiny_ratings()
     with pytest.raises(ConfigurationError, match=r"rbm.evaluation.k=500 is more than the 40 rated movies"):
-        nodes.split_ratings(ratings, app_params("rbm", evaluation__k=500))
+        split(ratings, settings(evaluation__k=500))
 
 
 def test_recommendations_and_report_exclude_training_movies():
     ratings, movies = tiny_ratings()
-    params = app_params("rbm", recommendations__user_id=7, recommendations__top_n=5)
-    model_input = nodes.split_ratings(ratings, params)
-    rbm, history = nodes.train_rbm(model_input, params)
+    s = settings(recommendations__user_id=7, recommendations__top_n=5)
+    model_input = split(ratings, s)
+    rbm, history = train(model_input, s)
     assert set(history) == {"reconstruction_error", "free_energy"} and len(history["free_energy"]) == 2
-    table = nodes.recommend(rbm, model_input, movies, params)
+    table = nodes.recommend(rbm, model_input, movies, s.preprocessing, s.recommendations)
     assert len(table) == 5 * 120 and table.groupby("user_id")["rank"].max().eq(5).all()
     assert table["title"].notna().all()
     seen = set(zip(model_input["user_ids"][model_input["train_users"]],
                    model_input["item_ids"][model_input["train_items"]], strict=True))
     assert not seen & set(zip(table["user_id"], table["item_id"], strict=True))
-    report = nodes.user_report(table, model_input, movies, params)
+    report = nodes.user_report(table, model_input, movies, s.recommendations, s.dataset)
     assert report.startswith("# Recommendations for user 7 (synthetic)")
     assert "## Recommended: top 5 movies they had not rated" in report
 
 
 def test_evaluation_reports_model_and_baseline_metrics():
     ratings, _ = tiny_ratings()
-    params = app_params("rbm", evaluation__k=5)
-    model_input = nodes.split_ratings(ratings, params)
-    rbm, _ = nodes.train_rbm(model_input, params)
-    metrics, table = nodes.evaluate_recommendations(rbm, model_input, params)
+    s = settings(evaluation__k=5)
+    model_input = split(ratings, s)
+    rbm, _ = train(model_input, s)
+    metrics, table = nodes.evaluate_recommendations(rbm, model_input, s.preprocessing, s.evaluation)
     for name in ("precision", "recall", "ndcg", "map"):
         assert 0 <= metrics[f"test_{name}_at_5"]["value"] <= 1
         assert 0 <= metrics[f"baseline_test_{name}_at_5"]["value"] <= 1
@@ -247,21 +267,38 @@ def test_evaluation_reports_model_and_baseline_metrics():
     nodes.plot_ranking_metrics(table)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"dataset": "netflix"}, r"rbm.dataset='netflix' is not known; expected one of: synthetic, ml-100k"),
-    ({"preprocessing": {"visible": "stars"}}, r"rbm.preprocessing.visible='stars' is not known"),
-    ({"model": {"hidden_units": 0}}, r"rbm.model.hidden_units=0 is invalid"),
-    ({"training": {"momentum": 1.5}}, r"rbm.training.momentum=1.5 is invalid; expected a number in \[0, 1\)"),
-    ({"split": {"test_fraction": 1}}, r"rbm.split.test_fraction=1 is invalid"),
-    ({"evaluation": {"k": 0}}, r"rbm.evaluation.k=0 is invalid"),
+@pytest.mark.parametrize(("change", "culprit"), [
+    ({"dataset": "netflix"}, "rbm.dataset='netflix' is not known; expected one of: synthetic, ml-100k"),
+    ({"preprocessing__visible": "stars"}, "rbm.preprocessing.visible='stars'"),
+    ({"model__hidden_units": 0}, "rbm.model.hidden_units=0"),
+    ({"training__momentum": 1.5}, "rbm.training.momentum=1.5"),
+    ({"split__test_fraction": 1}, "rbm.split.test_fraction=1"),
+    ({"evaluation__k": 0}, "rbm.evaluation.k=0"),
+    ({"training__precision": "mixed_float16"}, "rbm.training.precision='mixed_float16' is invalid: "
+                                               "the RBM always trains in float32"),
+    ({"training__weight_decay": -0.1}, "rbm.training.weight_decay=-0.1"),
+    ({"training__early_stopping_patience": 3}, "rbm.training.early_stopping_patience=3"),
+    ({"training__optimizer": "adam"}, "rbm.training.optimizer is not a known setting"),
+    ({"split__validation_fraction": 0.1}, "rbm.split.validation_fraction is not a known setting"),
+    ({"synthetic__items": 5}, "rbm.synthetic.items=5"),
+    ({"recommendations__user_id": -1}, "rbm.recommendations.user_id=-1"),
 ])
-def test_bad_parameters_are_named(change, message):
-    params = app_params("rbm")
-    for section, value in change.items():
-        if isinstance(value, dict):
-            params[section].update(value)
-        else:
-            params[section] = value
-    with pytest.raises(ConfigurationError, match=message):
-        validate_parameters(params)
+def test_bad_parameters_are_named_in_one_line(change, culprit):
+    with pytest.raises(ConfigurationError) as error:
+        settings(**change)
+    assert culprit in str(error.value) and "\n" not in str(error.value)
 
+
+def test_documented_presets_are_valid_and_fill_every_null():
+    for name, preset in raw_params("rbm")["presets"].items():
+        s = settings(dataset=preset.get("dataset", name), preset=name)
+        assert s.model.hidden_units == preset["model"]["hidden_units"]
+        assert s.training.batch_size == preset["training"]["batch_size"]
+        assert s.training.momentum == preset["training"]["momentum"]
+        assert s.preprocessing.visible == preset["preprocessing"]["visible"]
+
+
+def test_explicit_values_win_over_the_preset_and_run_settings_fill_training():
+    s = settings(dataset="ml-100k", model__cd_steps=3, training__strategy="cpu")
+    assert s.model.cd_steps == 3 and s.model.hidden_units == 500  # the ml-100k preset's
+    assert s.training.strategy == "cpu" and s.training.precision == "float32"  # from `run`

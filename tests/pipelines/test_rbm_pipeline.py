@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dl_pipelines.core.errors import UserError
+from dl_pipelines.core.errors import ConfigurationError, UserError
 from tests.conftest import SHARED_DATASETS, write_sha256sums
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
@@ -33,6 +33,12 @@ def test_rbm_pipeline_beats_popularity_and_logs_a_servable_recommender(project):
     # The planted tastes are learnable: 15 epochs clearly beat the most-popular baseline.
     assert metrics["rbm.test_precision_at_10"] > metrics["rbm.baseline_test_precision_at_10"]
     assert metrics["rbm.test_ndcg_at_10"] > metrics["rbm.baseline_test_ndcg_at_10"]
+    assert run_row["tags.app"] == "rbm" and run_row["tags.dataset"] == "synthetic"
+    # The effective settings: the synthetic preset's model, the run block's strategy; no placeholders.
+    assert run_row["params.rbm.model.hidden_units"] == "100" and run_row["params.rbm.training.epochs"] == "15"
+    assert run_row["params.rbm.training.strategy"] == "auto"
+    params = {key: value for key, value in run_row.items() if key.startswith("params.")}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
     client = mlflow.MlflowClient()
     curve = client.get_metric_history(run_row.run_id, "rbm.train_reconstruction_error")
     assert [m.step for m in curve] == list(range(15))
@@ -64,6 +70,17 @@ def test_an_unknown_user_stops_the_run_before_training(project):
     with pytest.raises(UserError, match="rbm.recommendations.user_id=5000 is not a user of synthetic"):
         run(project, "rbm", recommendations={"user_id": 5000})
     assert not (project / "data/06_models/rbm").exists()
+
+
+@pytest.mark.parametrize("params", [
+    {"training": {"precision": "mixed_float16"}},
+    {"synthetic": {"items": 5}},
+])
+def test_bad_parameters_stop_before_any_node_runs(project, params):
+    with pytest.raises(ConfigurationError):
+        run(project, "rbm", **params)
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty
 
 
 def ml_100k_mirror(folder, ratings_lines=None):

@@ -2,33 +2,47 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dl_pipelines.core.config import ConfigurationError
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.pipelines.regression import nodes, validate_parameters
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.pipelines.regression import nodes
 from dl_pipelines.pipelines.regression.models import build_regressor
 from dl_pipelines.pipelines.regression.serving import TrainedRegressor
-from tests.helpers import app_params
+from dl_pipelines.pipelines.regression.settings import RegressionModelSettings
+from tests.helpers import app_settings, raw_params
 
 NO_FILES = RawFiles("unused", {})
 
 
-def params(**changes):
-    """The project's regression parameters, quick and file-free, with ``section__key=value`` changes."""
-    return app_params("regression", **changes)
+def settings(**changes):
+    """The project's effective regression settings, quick and file-free, with
+    ``section__key=value`` changes."""
+    return app_settings("regression", **changes)
 
 
-def csv_params(path, **changes):
-    return params(**{"dataset": "csv", "data__filepath": str(path), "data__target": "price", **changes})
+def csv_settings(path, **changes):
+    return settings(**{"dataset": "csv", "data__filepath": str(path), "data__target": "price", **changes})
+
+
+def ingest(s, raw_files=NO_FILES):
+    return nodes.ingest_table(raw_files, s.dataset, s.data)
+
+
+def split(table, s):
+    return nodes.split_table(table, s.dataset, s.data, s.split, s.preprocessing, s.seed)
+
+
+def regressor(**options):
+    return RegressionModelSettings(**options)
 
 
 @pytest.fixture(scope="module")
 def diabetes():
-    return nodes.ingest_table(NO_FILES, params())
+    return ingest(settings())
 
 
 @pytest.fixture(scope="module")
 def model_input(diabetes):
-    return nodes.split_table(diabetes, params())
+    return split(diabetes, settings())
 
 
 @pytest.fixture
@@ -64,21 +78,21 @@ def test_split_is_seeded_disjoint_and_scaled_on_training_rows_only(diabetes, mod
     np.testing.assert_allclose(transform.transform(test_rows.drop(columns="progression")),
                                arrays["x_test"], rtol=1e-5)
     np.testing.assert_array_equal(test_rows["progression"], arrays["y_test"])
-    again, _, _ = nodes.split_table(diabetes, params())
+    again, _, _ = split(diabetes, settings())
     np.testing.assert_array_equal(again["y_test"], arrays["y_test"])
-    other, _, _ = nodes.split_table(diabetes, params(seed=7))
+    other, _, _ = split(diabetes, settings(seed=7))
     assert not np.array_equal(other["y_test"], arrays["y_test"])
 
 
 def test_split_refuses_a_table_of_another_dataset(diabetes):
-    fix = "kedro run --pipeline=regression_ingestion --params regression.dataset=linear_toy"
+    fix = "kedro run --pipelines=regression_ingestion --params regression.dataset=linear_toy"
     with pytest.raises(ConfigurationError, match=fix):
-        nodes.split_table(diabetes, params(dataset="linear_toy"))
+        split(diabetes, settings(dataset="linear_toy"))
 
 
 def test_linear_toy_learns_from_the_course_points_and_is_tested_further_along_the_line():
-    table = nodes.ingest_table(NO_FILES, params(dataset="linear_toy"))
-    arrays, _, test_rows = nodes.split_table(table, params(dataset="linear_toy"))
+    table = ingest(settings(dataset="linear_toy"))
+    arrays, _, test_rows = split(table, settings(dataset="linear_toy"))
     np.testing.assert_array_equal(arrays["x_train"][:, 0], [-1, 0, 1, 2, 3, 4])  # not scaled
     np.testing.assert_array_equal(arrays["y_train"], [-3, -1, 1, 3, 5, 7])
     assert len(arrays["x_val"]) == 0 and arrays["x_val"].shape == (0, 1)
@@ -91,26 +105,25 @@ def test_boston_housing_split_is_the_keras_one(tmp_path):
     x, y = rng.normal(size=(506, 13)), rng.normal(size=506)
     (tmp_path / "boston_housing").mkdir()
     np.savez(tmp_path / "boston_housing" / "boston_housing.npz", x=x, y=y)
-    table = nodes.ingest_table(RawFiles(tmp_path, {"boston_housing": {"files": {}}}),
-                               params(dataset="boston_housing"))
+    table = ingest(settings(dataset="boston_housing"), RawFiles(tmp_path, {"boston_housing": {"files": {}}}))
     indices = np.arange(506)
     np.random.RandomState(113).shuffle(indices)
     train, test = table[table["_split"] == "train"], table[table["_split"] == "test"]
     assert (len(train), len(test)) == (404, 102)
     np.testing.assert_array_equal(train[nodes.BOSTON_COLUMNS].to_numpy(), x[indices[:404]])
     np.testing.assert_array_equal(test["MEDV"].to_numpy(), y[indices[404:]])
-    arrays, _, _ = nodes.split_table(table, params(dataset="boston_housing"))
+    arrays, _, _ = split(table, settings(dataset="boston_housing"))
     assert len(arrays["x_test"]) == 102 and len(arrays["x_train"]) + len(arrays["x_val"]) == 404
 
 
 def test_csv_categorical_column_is_one_hot_encoded_and_served_from_raw_rows(houses):
     path, frame = houses
-    settings = csv_params(path, data__categorical=["city"])
-    table = nodes.ingest_table(NO_FILES, settings)
+    s = csv_settings(path, data__categorical=["city"])
+    table = ingest(s)
     assert table["city"].dtype != "float64" and table["rooms"].dtype == "float64"
-    arrays, transform, test_rows = nodes.split_table(table, settings)
+    arrays, transform, test_rows = split(table, s)
     assert list(arrays["feature_names"]) == ["rooms", "area", "city_Lyon", "city_Nice", "city_Paris"]
-    model = build_regressor(5, {"architecture": "linear", "l2": 0.0})
+    model = build_regressor(5, regressor(architecture="linear", l2=0.0))
     served = TrainedRegressor(model, transform, test_rows.drop(columns="price").head(3))
     expected = model.predict(arrays["x_test"][:3], verbose=0).reshape(-1)
     np.testing.assert_allclose(served.predict(served.example), expected, rtol=1e-5)
@@ -121,7 +134,7 @@ def test_csv_categorical_column_is_one_hot_encoded_and_served_from_raw_rows(hous
 
 def test_csv_features_parameter_selects_columns(houses):
     path, _ = houses
-    table = nodes.ingest_table(NO_FILES, csv_params(path, data__features=["rooms"]))
+    table = ingest(csv_settings(path, data__features=["rooms"]))
     assert list(table.columns) == ["rooms", "price"]
 
 
@@ -136,7 +149,7 @@ def test_csv_features_parameter_selects_columns(houses):
 def test_bad_csv_columns_stop_with_one_line_naming_column_and_rows(houses, change, expected):
     path, _ = houses
     with pytest.raises(ConfigurationError, match=expected) as error:
-        nodes.ingest_table(NO_FILES, csv_params(path, **change))
+        ingest(csv_settings(path, **change))
     assert "\n" not in str(error.value)
 
 
@@ -147,7 +160,7 @@ def test_missing_values_stop_with_column_and_row_count(houses):
     expected = (r"^Column 'area' of .*houses.csv has no value in 3 of 40 rows \(first: data row 5\); "
                 r"fill or drop those rows\.$")
     with pytest.raises(ConfigurationError, match=expected):
-        nodes.ingest_table(NO_FILES, csv_params(path, data__categorical=["city"]))
+        ingest(csv_settings(path, data__categorical=["city"]))
 
 
 def test_text_in_a_numeric_column_is_counted(houses):
@@ -156,58 +169,96 @@ def test_text_in_a_numeric_column_is_counted(houses):
     frame.loc[[1, 2], "rooms"] = "three"  # (pandas itself reads "n/a", "NA", "" as missing values)
     frame.to_csv(path, index=False)
     with pytest.raises(ConfigurationError, match=r"Column 'rooms' .* 2 of 40 rows hold text such as 'three'"):
-        nodes.ingest_table(NO_FILES, csv_params(path, data__categorical=["city"]))
+        ingest(csv_settings(path, data__categorical=["city"]))
 
 
-@pytest.mark.parametrize(("change", "message"), [
+@pytest.mark.parametrize(("change", "culprit"), [
     ({"dataset": "mnist"}, "regression.dataset='mnist' is not known"),
     ({"dataset": "csv"}, "regression.data.filepath is not set"),
-    ({"dataset": "csv", "data__filepath": "nowhere.csv", "data__target": "y"},
-     "regression.data.filepath='nowhere.csv': no such file"),
-    ({"split__validation_fraction": 1.0}, "regression.split.validation_fraction=1.0 is invalid"),
-    ({"model__architecture": "cnn"}, "regression.model.architecture='cnn' is not known"),
-    ({"model__units": []}, "regression.model.units=[] is invalid"),
-    ({"model__dropout": 1.5}, "regression.model.dropout=1.5 is invalid"),
-    ({"model__batch_norm": "yes"}, "regression.model.batch_norm='yes' is invalid"),
-    ({"training__optimizer": "lbfgs"}, "regression.training.optimizer='lbfgs' is not known"),
-    ({"training__epochs": -1}, "regression.training.epochs=-1 is invalid"),
-    ({"gradient_tape__learning_rate": 0}, "regression.gradient_tape.learning_rate=0 is invalid"),
-    ({"data__categorical": "city"}, "regression.data.categorical='city' is invalid"),
+    ({"dataset": "csv", "data__filepath": "flats.csv"}, "regression.data.target is not set"),
+    ({"seed": -1}, "regression.seed=-1"),
+    ({"data__target": ""}, "regression.data.target=''"),
+    ({"data__categorical": "city"}, "regression.data.categorical='city'"),
+    ({"data__features": []}, "regression.data.features=[]"),
+    ({"data__features": ["age"], "data__categorical": ["sex"]},
+     "Column 'sex' is in regression.data.categorical but not among the features"),
+    ({"data__colums": ["age"]}, "regression.data.colums is not a known setting"),
+    ({"split__validation_fraction": 1.0}, "regression.split.validation_fraction=1.0"),
+    ({"split__validation_fraction": -0.1}, "regression.split.validation_fraction=-0.1"),
+    ({"split__test_fraction": 0}, "regression.split.test_fraction=0"),
+    ({"preprocessing__scale": "yes"}, "regression.preprocessing.scale='yes'"),
+    ({"model__architecture": "cnn"}, "regression.model.architecture='cnn'"),
+    ({"model__units": []}, "regression.model.units=[]"),
+    ({"model__units": [100, 0]}, "regression.model.units.1=0"),
+    ({"model__l2": -0.01}, "regression.model.l2=-0.01"),
+    ({"model__dropout": 1.5}, "regression.model.dropout=1.5"),
+    ({"model__batch_norm": "yes"}, "regression.model.batch_norm='yes'"),
+    ({"training__optimizer": "lbfgs"}, "regression.training.optimizer='lbfgs'"),
+    ({"training__epochs": -1}, "regression.training.epochs=-1"),
+    ({"training__batch_size": 0}, "regression.training.batch_size=0"),
+    ({"gradient_tape__epochs": 2.5}, "regression.gradient_tape.epochs=2.5"),
+    ({"gradient_tape__learning_rate": 0}, "regression.gradient_tape.learning_rate=0"),
 ])
-def test_validate_parameters_names_the_bad_parameter(change, message):
-    with pytest.raises(ConfigurationError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        validate_parameters(params(**change))
+def test_bad_parameters_are_named_in_one_line(change, culprit):
+    with pytest.raises(ConfigurationError) as error:
+        settings(**change)
+    assert culprit in str(error.value) and "\n" not in str(error.value)
 
 
-@pytest.mark.parametrize("dataset", ["diabetes", "linear_toy", "boston_housing", "fuel_consumption"])
-def test_every_preset_is_valid(dataset):
-    validate_parameters(params(dataset=dataset))
+def test_a_csv_file_that_does_not_exist_stops_the_ingestion_in_one_line():
+    s = settings(dataset="csv", data__filepath="nowhere.csv", data__target="y")  # valid settings
+    with pytest.raises(ConfigurationError) as error:
+        ingest(s)
+    assert "regression.data.filepath='nowhere.csv': no such file" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_no_validation_set_is_a_valid_choice():
+    assert settings(split__validation_fraction=0).split.validation_fraction == 0
+
+
+def test_documented_presets_are_valid_and_fill_every_null():
+    for name, preset in raw_params("regression")["presets"].items():
+        # The csv preset leaves the file and its target to the user.
+        user = {"data__filepath": "my.csv", "data__target": "y"} if name == "csv" else {}
+        s = settings(dataset=name, **user)
+        assert s.model.architecture == preset["model"]["architecture"]
+        assert s.split.validation_fraction == preset["split"]["validation_fraction"]
+        assert s.training.batch_size == preset["training"]["batch_size"]
+        assert s.gradient_tape.learning_rate == preset["gradient_tape"]["learning_rate"]
+        assert s.data.target == preset.get("data", {}).get("target", "y")
+
+
+def test_explicit_values_win_over_the_preset_and_run_settings_fill_training():
+    s = settings(dataset="boston_housing", model__l2=0.001, training__strategy="cpu")
+    assert s.model.l2 == 0.001 and s.model.architecture == "deep"  # the boston_housing preset's
+    assert s.training.strategy == "cpu" and s.training.precision == "float32"  # from `run`
 
 
 def test_models_have_the_course_layers():
-    linear = build_regressor(3, {"architecture": "linear", "l2": 0.0})
+    linear = build_regressor(3, regressor(architecture="linear", l2=0.0))
     assert [type(layer).__name__ for layer in linear.layers] == ["InputLayer", "Dense"]
     assert linear.layers[-1].units == 1 and linear.count_params() == 4
-    deep = build_regressor(3, {"architecture": "deep", "units": [100, 100], "l2": 0.0,
-                               "dropout": 0.0, "batch_norm": False})
+    deep = build_regressor(3, regressor(architecture="deep", units=[100, 100], l2=0.0,
+                                        dropout=0.0, batch_norm=False))
     dense = [layer for layer in deep.layers if type(layer).__name__ == "Dense"]
     assert [layer.units for layer in dense] == [100, 100, 1]
     assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", "linear"]
-    options = build_regressor(3, {"architecture": "deep", "units": [8], "l2": 0.01, "dropout": 0.3,
-                                  "batch_norm": True})
+    options = build_regressor(3, regressor(architecture="deep", units=[8], l2=0.01, dropout=0.3,
+                                           batch_norm=True))
     names = [type(layer).__name__ for layer in options.layers]
     assert names == ["InputLayer", "Dense", "BatchNormalization", "Activation", "Dropout", "Dense"]
     assert options.layers[1].kernel_regularizer is not None
 
 
 def test_linear_toy_is_recovered_both_ways():
-    settings = params(dataset="linear_toy", training__epochs=20)  # the preset's 40, halved
-    table = nodes.ingest_table(NO_FILES, settings)
-    arrays, _, _ = nodes.split_table(table, settings)
-    tape = nodes.fit_by_gradient_tape(arrays, settings)
+    s = settings(dataset="linear_toy", training__epochs=20)  # the preset's 40, halved
+    table = ingest(s)
+    arrays, _, _ = split(table, s)
+    tape = nodes.fit_by_gradient_tape(arrays, s.gradient_tape)
     assert tape["w"].shape == (501, 1) and tape["b"].shape == (501,) and tape["loss"].shape == (501,)
     assert tape["w"][0, 0] == 0 and tape["loss"][-1] < tape["loss"][0]
-    model, history = nodes.train_regressor(arrays, settings)
+    model, history = nodes.train_regressor(arrays, s.model, s.training, s.seed)
     assert len(history["w"]) == len(history["b"]) == 20
     metrics, predictions = nodes.evaluate_regressor(model, arrays, tape)
     values = {key: entry["value"] for key, entry in metrics.items()}
@@ -223,9 +274,9 @@ def test_linear_toy_is_recovered_both_ways():
 
 def test_evaluation_metrics_figures_and_the_served_model(model_input):
     arrays, transform, test_rows = model_input
-    settings = params(training__epochs=2)
-    model, history = nodes.train_regressor(arrays, settings)
-    tape = nodes.fit_by_gradient_tape(arrays, params(gradient_tape__epochs=5))
+    s = settings(training__epochs=2, gradient_tape__epochs=5)
+    model, history = nodes.train_regressor(arrays, s.model, s.training, s.seed)
+    tape = nodes.fit_by_gradient_tape(arrays, s.gradient_tape)
     metrics, predictions = nodes.evaluate_regressor(model, arrays, tape)
     assert {"test_mse", "test_mae", "test_r2", "baseline_test_mse", "baseline_test_mae",
             "baseline_test_r2", "gradient_tape_test_mse", "gradient_tape_test_mae",
@@ -235,6 +286,6 @@ def test_evaluation_metrics_figures_and_the_served_model(model_input):
     for figure in (nodes.plot_learning_curves(history), nodes.plot_predicted_vs_actual(predictions),
                    nodes.plot_residuals(predictions), nodes.plot_weight_paths(tape, history, arrays)):
         assert figure.axes
-    served = nodes.package_model(model, transform, test_rows, settings)
+    served = nodes.package_model(model, transform, test_rows, s.data)
     assert list(served.example.columns) == list(arrays["feature_names"]) and len(served.example) == 5
     np.testing.assert_allclose(served.predict(served.example), predictions["y_pred"][:5], rtol=1e-4)

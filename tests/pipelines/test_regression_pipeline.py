@@ -55,6 +55,14 @@ def test_regression_pipeline_logs_metrics_artifacts_and_a_servable_model(project
     assert {"regression.train_loss", "regression.val_loss", "regression.val_mae"} <= set(metrics)
     assert row["params.regression.dataset"] == "diabetes"
     assert row["params.regression.training.epochs"] == "2"
+    assert row["tags.mlflow.runName"] == "regression"
+    assert row["tags.app"] == "regression" and row["tags.dataset"] == "diabetes"
+    # The effective settings: the diabetes preset's, the run block's strategy; no placeholders.
+    assert row["params.regression.model.l2"] == "0.01"
+    assert row["params.regression.data.target"] == "progression"
+    assert row["params.regression.training.strategy"] == "auto"
+    params = {key: value for key, value in row.items() if key.startswith("params.")}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
     client = mlflow.MlflowClient()
     assert [m.step for m in client.get_metric_history(row.run_id, "regression.val_loss")] == [0, 1]
     artifacts = {a.path for a in client.list_artifacts(row.run_id, "regression")}
@@ -64,6 +72,12 @@ def test_regression_pipeline_logs_metrics_artifacts_and_a_servable_model(project
     assert features["age"].between(19, 79).all()  # raw values go in, not scaled ones
     with pytest.raises(Exception, match="bmi"):  # the signature names the missing column
         served.predict(features.drop(columns=["bmi"]))
+    # Registered: the latest version, and the alias of its dataset, serve raw rows the same way.
+    version = client.get_model_version_by_alias("dl_pipelines.regression", "diabetes")
+    assert version.run_id == row.run_id and version.tags["dataset"] == "diabetes"
+    registered = mlflow.pyfunc.load_model("models:/dl_pipelines.regression/latest")
+    np.testing.assert_allclose(np.asarray(registered.predict(features.head(8))).reshape(-1),
+                               np.asarray(served.predict(features.head(8))).reshape(-1), rtol=1e-6)
 
 
 @pytest.mark.slow
@@ -106,6 +120,23 @@ def test_bad_parameters_stop_before_any_node_runs(project, params):
         run(project, "regression", **params)
     assert not any(p.is_file() for p in (project / "data").rglob("*"))
     assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_a_csv_file_that_does_not_exist_stops_the_ingestion_writing_nothing(project):
+    with pytest.raises(ConfigurationError, match="regression.data.filepath='data/nowhere.csv': no such file"):
+        run(project, "regression", dataset="csv", data={"filepath": "data/nowhere.csv", "target": "y"})
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+
+
+def test_kedro_run_reports_a_bad_parameter_in_one_line(project):
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=regression", "--params",
+         "regression.model.dropout=1.5"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    expected = "Error: Parameter regression.model.dropout=1.5 is invalid: Input should be less than 1."
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_kedro_run_reports_a_missing_target_column_in_one_line(project):

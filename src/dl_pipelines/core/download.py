@@ -1,6 +1,7 @@
 """Download once, cache, mirror and checksum the raw files of public datasets.
 
-A file of dataset ``D`` is kept at ``<root>/D/<file name>``. It is fetched from its publisher, or,
+A file of dataset ``D`` is kept at ``<root>/D/<file name>``; ``root`` is a local folder or any fsspec
+URL (``s3://bucket/dl/01_raw``), so a cluster shares one cache. It is fetched from its publisher, or,
 when the environment variable ``DL_PIPELINES_DATA_MIRROR`` is set, from ``<mirror>/D/<file name>``
 (an http(s) or file URL, or a local folder). The bytes go to a temporary file that is renamed into
 place only once its SHA-256 matches: the mirror's ``D/SHA256SUMS`` if it has one, otherwise the
@@ -20,6 +21,9 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from dl_pipelines.core.errors import ChecksumMismatchError, DataUnavailableError
 
@@ -64,16 +68,20 @@ class RawFiles:
     """The raw files of the public datasets, fetched on demand into a local cache folder.
 
     Args:
-        root: The cache folder (``data/01_raw``).
+        root: The cache folder (``data/01_raw``), or an fsspec URL (``s3://bucket/dl/01_raw``).
         sources: ``{dataset: {"homepage": str, "files": {name: {"url": str, "sha256": str}}}}``,
             the publishers' addresses and checksums, kept in ``conf/base/catalog_raw.yml``.
         timeout: Seconds to wait for a server before giving up.
+        fs_args: Options of the fsspec file system of ``root`` (credentials, endpoint).
     """
 
-    def __init__(self, root: str | Path, sources: Mapping[str, Any], timeout: float = 60.0):
-        self.root = Path(root)
+    def __init__(self, root: str | Path, sources: Mapping[str, Any], timeout: float = 60.0,
+                 fs_args: Mapping[str, Any] | None = None):
+        self.root = str(root)
         self.sources = dict(sources)
         self.timeout = timeout
+        self._fs, self._root = fsspec.core.url_to_fs(self.root, **(fs_args or {}))
+        self._is_local = isinstance(self._fs, LocalFileSystem)
 
     def fetch(self, dataset: str, files: list[str] | None = None) -> dict[str, Path]:
         """Make sure the raw files of ``dataset`` are in the cache and return their paths.
@@ -83,20 +91,36 @@ class RawFiles:
             files: Only these file names (default: every file of the dataset).
 
         Returns:
-            ``{file name: local path}``.
+            ``{file name: local path}``: the cached file itself, or with a remote ``root`` a local
+            copy of it (kept in the system's temporary folder, fetched once per machine).
         """
         if dataset not in self.sources:
             known = ", ".join(sorted(self.sources))
             raise DataUnavailableError(f"No download source for dataset {dataset!r}; known: {known}.")
         source = self.sources[dataset]
         names = files or list(source["files"])
-        missing = [name for name in names if not (self.root / dataset / name).is_file()]
+        missing = [name for name in names if not self._fs.isfile(self._target(dataset, name))]
         if missing:
             mirror = os.environ.get(MIRROR_ENV, "").strip()
             checksums = self._checksums(dataset, mirror)
             for name in missing:
                 self._download(dataset, name, mirror, checksums.get(name))
-        return {name: self.root / dataset / name for name in names}
+        return {name: self._local_copy(dataset, name) for name in names}
+
+    def _target(self, dataset: str, name: str) -> str:
+        return f"{self._root.rstrip('/')}/{dataset}/{name}"
+
+    def _local_copy(self, dataset: str, name: str) -> Path:
+        """The cached file as a local path (readers of archives and IDX files need one)."""
+        if self._is_local:
+            return Path(self._target(dataset, name))
+        key = hashlib.sha256(self.root.encode()).hexdigest()[:12]
+        local = Path(tempfile.gettempdir(), "dl_pipelines_raw", key, dataset, name)
+        remote = self._target(dataset, name)
+        if not local.is_file() or local.stat().st_size != self._fs.size(remote):
+            local.parent.mkdir(parents=True, exist_ok=True)
+            self._fs.get_file(remote, str(local))
+        return local
 
     def _checksums(self, dataset: str, mirror: str) -> dict[str, str]:
         published = {
@@ -114,11 +138,13 @@ class RawFiles:
         return {**published, **sums}
 
     def _download(self, dataset: str, name: str, mirror: str, sha256: str | None) -> None:
-        target = self.root / dataset / name
+        target = self._target(dataset, name)
         url = mirror_url(mirror, dataset, name) if mirror else self.sources[dataset]["files"][name]["url"]
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         logger.info("Downloading %s from %s", target, url)
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
+        # Next to the target on a local disk (the rename is then atomic), else in a temporary folder.
+        folder = target.rsplit("/", 1)[0] if self._is_local else None
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
         try:
             with os.fdopen(handle, "wb") as stream:
                 actual = self._copy(url, stream, name)
@@ -129,7 +155,10 @@ class RawFiles:
                 )
             if not sha256:
                 logger.warning("%s has no published checksum; kept unverified (SHA-256 %s)", name, actual)
-            os.replace(temporary, target)
+            if self._is_local:
+                os.replace(temporary, target)
+            else:  # one PUT: an object store never shows a half-written object
+                self._fs.put_file(temporary, target)
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", None) or error
             homepage = self.sources[dataset].get("homepage", url)

@@ -26,14 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dl_pipelines.core.errors import ConfigurationError
 
-# Number types of the settings. Whole numbers are strict: `epochs: 2.5` or `true` is a mistake,
-# not a value to round.
+# Number types of the settings, strict: `epochs: 2.5`, `true` or "0.5" is a mistake, not a value
+# to convert (a whole number is still a valid real number).
 Count = Annotated[int, Field(strict=True, ge=1)]
 WholeNumber = Annotated[int, Field(strict=True, ge=0)]
-PositiveNumber = Annotated[float, Field(gt=0)]
-NonNegativeNumber = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(gt=0, lt=1)]
-DropoutRate = Annotated[float, Field(ge=0, lt=1)]
+PositiveNumber = Annotated[float, Field(strict=True, gt=0)]
+NonNegativeNumber = Annotated[float, Field(strict=True, ge=0)]
+Fraction = Annotated[float, Field(strict=True, gt=0, lt=1)]
+DropoutRate = Annotated[float, Field(strict=True, ge=0, lt=1)]
 Flag = Annotated[bool, Field(strict=True)]  # true or false; not "yes", not 1
 
 Optimizer = Literal["sgd", "momentum", "adagrad", "rmsprop", "adam"]
@@ -177,6 +177,8 @@ def one_line(prefix: str, error: ValidationError, raw: Mapping[str, Any], model:
     if problem["type"] == "missing":
         return f"Parameter {name} is missing; set it in conf/base/parameters_{prefix}.yml or with --params."
     message = problem["msg"].removeprefix("Value error, ")
+    if message.startswith("Parameter"):  # a validator's message already names its parameters
+        return message if message.endswith(".") else f"{message}."
     value = _at(raw, location)
     if not location or isinstance(value, Mapping):  # a rule between several settings of a block
         return f"Parameters of {name} are invalid: {message}."

@@ -188,6 +188,3 @@ def nested_run(name: str, params: Mapping[str, Any] | None = None) -> Iterator[N
             mlflow.log_params(params)
         yield
 
-
-def validate_training(*_args: Any, **_kwargs: Any) -> None:  # TODO(settings): removed once every app is typed
-    """Temporary: the typed settings validate training parameters."""

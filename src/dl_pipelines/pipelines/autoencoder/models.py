@@ -8,14 +8,14 @@ so the served autoencoder and the saved encoder take raw images, like the cnn cl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 from keras import layers
 
-ARCHITECTURES = ("dense", "deep", "conv")
+if TYPE_CHECKING:
+    from dl_pipelines.pipelines.autoencoder.settings import AutoencoderModelSettings
 
 # Hidden widths of Hinton & Salakhutdinov's MNIST autoencoder (784-1000-500-250-code).
 DEEP_WIDTHS = (1000, 500, 250)
@@ -125,11 +125,11 @@ def shape_problem(architecture: str, input_shape: tuple[int, ...], code_size: in
     return None
 
 
-def build_autoencoder(input_shape: tuple[int, ...], model: Mapping[str, Any]) -> keras.Model:
-    """Build the autoencoder ``model["architecture"]`` names, with the other keys as options.
+def build_autoencoder(input_shape: tuple[int, ...], model: AutoencoderModelSettings) -> keras.Model:
+    """Build the autoencoder ``model.architecture`` names, with the other settings as options.
 
     Returns:
         The autoencoder; its parts are ``get_layer("encoder")`` and ``get_layer("decoder")``.
     """
-    options = {key: value for key, value in model.items() if key != "architecture"}
-    return BUILDERS[model["architecture"]](tuple(int(d) for d in input_shape), **options)
+    options = model.model_dump(exclude={"architecture"})
+    return BUILDERS[model.architecture](tuple(int(d) for d in input_shape), **options)

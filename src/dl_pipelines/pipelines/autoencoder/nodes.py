@@ -1,11 +1,11 @@
 """Nodes of the autoencoder app's training and evaluation. Pure functions: arrays, models and
-dicts in and out; the catalog does the I/O and kedro-mlflow owns the MLflow run. Ingestion and
-preprocessing are the image nodes every image app shares (``dl_pipelines.core.images``)."""
+typed settings in, arrays, tables, models and figures out; the catalog does the I/O and
+kedro-mlflow owns the MLflow run. Ingestion and preprocessing are the image nodes every image app
+shares (``dl_pipelines.core.images``)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import keras
 import numpy as np
@@ -14,10 +14,15 @@ from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
-from dl_pipelines.core.training import learning_rate_schedule, make_optimizer, train_model
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.autoencoder.models import build_autoencoder, shape_problem
 from dl_pipelines.pipelines.autoencoder.plotting import code_scatter
+from dl_pipelines.pipelines.autoencoder.settings import (
+    AutoencoderModelSettings,
+    AutoencoderTraining,
+    EvaluationSettings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +51,8 @@ def binary_cross_entropy(images: np.ndarray, reconstructions: np.ndarray) -> flo
 # --- training ----------------------------------------------------------------------------------
 
 
-def train_autoencoder(model_input: dict[str, np.ndarray], params: dict[str, Any]
+def train_autoencoder(model_input: dict[str, np.ndarray], model: AutoencoderModelSettings,
+                      training: AutoencoderTraining, seed: int
                       ) -> tuple[keras.Model, keras.Model, keras.Model, dict[str, list[float]]]:
     """Train the autoencoder ``autoencoder.model.architecture`` names to reproduce its inputs.
 
@@ -60,10 +66,9 @@ def train_autoencoder(model_input: dict[str, np.ndarray], params: dict[str, Any]
     Raises:
         ConfigurationError: Before any training, when the model cannot take these images.
     """
-    settings = resolve_settings("autoencoder", params)
-    model, training = settings["model"], settings["training"]
     x_train, x_val = model_input["x_train"], model_input["x_val"]
-    problem = shape_problem(model["architecture"], x_train.shape[1:], model["code_size"],
+    # The settings fit the dataset's known shape; these are the images themselves.
+    problem = shape_problem(model.architecture, x_train.shape[1:], model.code_size,
                             f"{model_input['dataset']} images")
     if problem:
         raise ConfigurationError(problem)
@@ -71,17 +76,14 @@ def train_autoencoder(model_input: dict[str, np.ndarray], params: dict[str, Any]
     def build() -> keras.Model:
         autoencoder = build_autoencoder(x_train.shape[1:], model)
         # Both scores on every epoch, whichever one is the loss, so the curves compare.
-        optimizer = make_optimizer(training["optimizer"], learning_rate_schedule(training, len(x_train)))
-        autoencoder.compile(optimizer=optimizer,
-                            loss=training["loss"],
+        return compile_with(autoencoder, training, len(x_train), loss=training.loss,
                             metrics=[keras.metrics.MeanSquaredError(name="mse"),
                                      keras.metrics.BinaryCrossentropy(name="bce")])
-        return autoencoder
 
     logger.info("Training the %s autoencoder (code size %d) on %s for up to %d epochs",
-                model["architecture"], model["code_size"], settings["dataset"], training["epochs"])
+                model.architecture, model.code_size, model_input["dataset"], training.epochs)
     autoencoder, history = train_model(build, (x_train, to_unit(x_train)), (x_val, to_unit(x_val)),
-                                       app="autoencoder", seed=settings["seed"], training=training)
+                                       app="autoencoder", seed=seed, training=training)
     return autoencoder, autoencoder.get_layer("encoder"), autoencoder.get_layer("decoder"), history
 
 
@@ -96,10 +98,11 @@ def encode_test_images(encoder: keras.Model, decoder: keras.Model,
     return {"codes": codes.astype(np.float32), "reconstructions": reconstructions.astype(np.float32)}
 
 
-def pca_baseline(model_input: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, np.ndarray]:
+def pca_baseline(model_input: dict[str, np.ndarray], model: AutoencoderModelSettings
+                 ) -> dict[str, np.ndarray]:
     """The baseline: PCA with as many components as the code size, fitted on the same training
     images (on [0, 1] pixels); codes and reconstructions of the test images."""
-    code_size = resolve_settings("autoencoder", params)["model"]["code_size"]
+    code_size = model.code_size
     x_train, x_test = model_input["x_train"], model_input["x_test"]
     pca = PCA(n_components=code_size, random_state=0)
     pca.fit(to_unit(x_train).reshape(len(x_train), -1))
@@ -144,24 +147,24 @@ def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
 
 
 def plot_reconstructions(encoded: dict[str, np.ndarray], baseline: dict[str, np.ndarray],
-                         model_input: dict[str, np.ndarray], params: dict[str, Any]) -> Figure:
+                         model_input: dict[str, np.ndarray], model: AutoencoderModelSettings,
+                         evaluation: EvaluationSettings, dataset: str) -> Figure:
     """Test images (one per class first, then in order) above their autoencoder and PCA
     reconstructions."""
-    settings = resolve_settings("autoencoder", params)
-    count = settings["evaluation"]["images_to_show"]
+    count = evaluation.images_to_show
     labels = model_input["y_test"]
     # The first image of each class, so every class shows up, then the next ones in order.
     firsts = [int(np.flatnonzero(labels == label)[0]) for label in np.unique(labels)]
     others = [i for i in range(min(len(labels), count + len(firsts))) if i not in firsts]
     chosen = np.array((firsts + others)[:count], dtype=int)
     names = np.asarray(model_input["class_names"]).astype(str)
-    code_size = settings["model"]["code_size"]
+    code_size = model.code_size
     rows = {"original": model_input["x_test"][chosen],
-            f"autoencoder\n({settings['model']['architecture']})": encoded["reconstructions"][chosen],
+            f"autoencoder\n({model.architecture})": encoded["reconstructions"][chosen],
             f"PCA-{code_size}": np.clip(baseline["reconstructions"][chosen], 0, 1)}
     return plotting.image_rows(rows, [names[labels[i]] for i in chosen],
-                      title=f"{settings['dataset']}: test images and their reconstructions "
-                            f"from {code_size} numbers")
+                               title=f"{dataset}: test images and their reconstructions "
+                                     f"from {code_size} numbers")
 
 
 def plot_codes(encoded: dict[str, np.ndarray], baseline: dict[str, np.ndarray],

@@ -1,8 +1,9 @@
 """The autoencoder app: ingestion -> preprocessing -> training -> evaluation.
 
 Each node carries the namespace ``autoencoder.<stage>``, which groups it in Kedro-Viz and tells
-the parameter-validation hook which app it belongs to; dataset names are already
-``autoencoder.``-prefixed.
+the MLflow hook which app it belongs to; dataset names are already ``autoencoder.``-prefixed.
+Nodes take the narrow settings blocks they use (``params:autoencoder.model``), typed by their
+signatures.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="split_images", namespace="autoencoder.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_autoencoder, ["autoencoder.model_input", "params:autoencoder"],
+        node(nodes.train_autoencoder,
+             ["autoencoder.model_input", "params:autoencoder.model", "params:autoencoder.training",
+              "params:autoencoder.seed"],
              ["autoencoder.model", "autoencoder.encoder", "autoencoder.decoder",
               "autoencoder.training_history"],
              name="train_autoencoder", namespace="autoencoder.training"),
@@ -37,7 +40,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["autoencoder.encoder", "autoencoder.decoder", "autoencoder.model_input"],
              "autoencoder.test_outputs", name="encode_test_images",
              namespace="autoencoder.evaluation"),
-        node(nodes.pca_baseline, ["autoencoder.model_input", "params:autoencoder"],
+        node(nodes.pca_baseline, ["autoencoder.model_input", "params:autoencoder.model"],
              "autoencoder.pca_outputs", name="pca_baseline", namespace="autoencoder.evaluation"),
         node(nodes.score_reconstructions,
              ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input"],
@@ -50,7 +53,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              namespace="autoencoder.evaluation"),
         node(nodes.plot_reconstructions,
              ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input",
-              "params:autoencoder"],
+              "params:autoencoder.model", "params:autoencoder.evaluation", "params:autoencoder.dataset"],
              "autoencoder.reconstructions_plot", name="plot_reconstructions",
              namespace="autoencoder.evaluation"),
         node(nodes.plot_codes,

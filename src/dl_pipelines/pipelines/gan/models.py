@@ -10,12 +10,15 @@ built before, so a rerun in another process would otherwise miss its own checkpo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+
+if TYPE_CHECKING:  # the settings import this module (shape_problem)
+    from dl_pipelines.pipelines.gan.settings import GanModel
 
 # The generator upsamples twice by 2 (course: 7x7 -> 14x14 -> 28x28), so image sides must be
 # divisible by 4; digits start from 2x2 (-> 4x4 -> 8x8).
@@ -241,11 +244,11 @@ class EpochGridRecorder(keras.callbacks.Callback):
         self.model.record_epoch(epoch, logs or {})
 
 
-def build_dcgan(image_shape: tuple[int, int, int], model: Mapping[str, Any], *, epochs: int,
+def build_dcgan(image_shape: tuple[int, int, int], model: GanModel, *, epochs: int,
                 grid_samples: int, seed: int) -> DCGAN:
     """The DCGAN the ``gan.model`` settings describe, for images of ``image_shape``."""
-    generator = build_generator(image_shape, model["noise_size"], model["generator_filters"])
-    discriminator = build_discriminator(image_shape, model["discriminator_filters"], model["dropout"])
-    return DCGAN(generator, discriminator, model["noise_size"], epochs=epochs,
-                 grid_samples=grid_samples, label_smoothing=model["label_smoothing"],
-                 ema=model["generator_ema"], seed=seed, name="dcgan")
+    generator = build_generator(image_shape, model.noise_size, model.generator_filters)
+    discriminator = build_discriminator(image_shape, model.discriminator_filters, model.dropout)
+    return DCGAN(generator, discriminator, model.noise_size, epochs=epochs,
+                 grid_samples=grid_samples, label_smoothing=model.label_smoothing,
+                 ema=model.generator_ema, seed=seed, name="dcgan")

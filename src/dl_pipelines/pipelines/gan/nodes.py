@@ -1,12 +1,12 @@
-"""Nodes of the gan app's training and evaluation. Pure functions: arrays, models, images and dicts
-in and out; the catalog does the I/O and kedro-mlflow owns the MLflow run. Ingestion and
-preprocessing are the image nodes every image app shares (``dl_pipelines.core.images``)."""
+"""Nodes of the gan app's training and evaluation. Pure functions: arrays, models, images and typed
+settings in, arrays, models, images and figures out; the catalog does the I/O and kedro-mlflow owns
+the MLflow run. Ingestion and preprocessing are the image nodes every image app shares
+(``dl_pipelines.core.images``)."""
 
 from __future__ import annotations
 
 import io
 import logging
-from typing import Any
 
 import keras
 import numpy as np
@@ -14,12 +14,22 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
-from dl_pipelines.core.training import make_optimizer, train_model
-from dl_pipelines.core.classifiers import build_classifier
+from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.gan.models import build_dcgan, shape_problem
+from dl_pipelines.pipelines.gan.settings import (
+    EvaluationSettings,
+    GanModel,
+    GanTraining,
+    SamplingSettings,
+)
 
 logger = logging.getLogger(__name__)
+
+# The judge's settings that describe the classifier (the others, how it trains).
+CLASSIFIER_FIELDS = set(ClassifierSettings.model_fields)
 
 # Grids are enlarged (nearest neighbour) to at least this many pixels across, so 8x8 digits show.
 GRID_MIN_WIDTH = 256
@@ -57,7 +67,8 @@ def _pil(grid: np.ndarray) -> Image.Image:
 # --- training ----------------------------------------------------------------------------------
 
 
-def train_gan(model_input: dict[str, np.ndarray], params: dict[str, Any]
+def train_gan(model_input: dict[str, np.ndarray], model: GanModel, training: GanTraining,
+              sampling: SamplingSettings, seed: int
               ) -> tuple[keras.Model, keras.Model, dict[str, list[float]], dict[str, np.ndarray]]:
     """Train the DCGAN on the training images scaled to [-1, 1].
 
@@ -75,29 +86,28 @@ def train_gan(model_input: dict[str, np.ndarray], params: dict[str, Any]
     Raises:
         ConfigurationError: Before any training, when the DCGAN cannot take these images.
     """
-    settings = resolve_settings("gan", params)
-    model, training, sampling = settings["model"], settings["training"], settings["sampling"]
     x_train = model_input["x_train"]
     problem = shape_problem(x_train.shape[1:], f"{model_input['dataset']} images")
     if problem:
         raise ConfigurationError(problem)
 
     def build() -> keras.Model:
-        gan = build_dcgan(x_train.shape[1:], model, epochs=training["epochs"],
-                          grid_samples=sampling["grid_samples"], seed=settings["seed"])
+        gan = build_dcgan(x_train.shape[1:], model, epochs=training.epochs,
+                          grid_samples=sampling.grid_samples, seed=seed)
         # Two optimisers: each player steps on its own loss (Adam 1e-4 each in the course).
         gan.compile(
-            generator_optimizer=keras.optimizers.Adam(training["generator_learning_rate"],
-                                                      beta_1=training["beta_1"]),
-            discriminator_optimizer=keras.optimizers.Adam(training["discriminator_learning_rate"],
-                                                          beta_1=training["beta_1"]))
+            generator_optimizer=keras.optimizers.Adam(training.generator_learning_rate,
+                                                      beta_1=training.beta_1),
+            discriminator_optimizer=keras.optimizers.Adam(training.discriminator_learning_rate,
+                                                          beta_1=training.beta_1))
         return gan
 
     logger.info("Training the DCGAN on %d %s images for %d epochs", len(x_train),
-                settings["dataset"], training["epochs"])
-    # No validation data and no early stopping: GAN losses do not measure sample quality.
-    gan, _ = train_model(build, (to_signed(x_train), None), None, app="gan", seed=settings["seed"],
-                         training={**training, "early_stopping_patience": 0})
+                model_input["dataset"], training.epochs)
+    # No validation data and no early stopping (GanTraining has none): GAN losses do not measure
+    # sample quality.
+    gan, _ = train_model(build, (to_signed(x_train), None), None, app="gan", seed=seed,
+                         training=training)
     done = int(gan.epochs_done.numpy())
     losses = keras.ops.convert_to_numpy(gan.epoch_losses)[:done]
     history = {"generator_loss": [float(v) for v in losses[:, 0]],
@@ -115,10 +125,10 @@ def progress_images(progress: dict[str, np.ndarray]) -> dict[str, Image.Image]:
             for epoch, grid in zip(progress["epochs"], progress["grids"], strict=True)}
 
 
-def progress_animation(progress: dict[str, np.ndarray], params: dict[str, Any]) -> Image.Image:
+def progress_animation(progress: dict[str, np.ndarray], sampling: SamplingSettings) -> Image.Image:
     """The fixed-noise grids of every epoch as one animated GIF image (looping, the last frame
     held three times as long), for ``pillow.ImageDataset`` with ``save_all: true``."""
-    frame_ms = resolve_settings("gan", params)["sampling"]["gif_frame_ms"]
+    frame_ms = sampling.gif_frame_ms
     frames = [_pil(tile(grid)) for grid in progress["grids"]]
     durations = [frame_ms] * (len(frames) - 1) + [3 * frame_ms]
     # Encoded in memory: a Pillow image holds several frames only once read from such a file.
@@ -164,31 +174,28 @@ def _generate(generator: keras.Model, noise: np.ndarray) -> np.ndarray:
     return to_bytes(np.concatenate([keras.ops.convert_to_numpy(b) for b in batches]))
 
 
-def plot_interpolation(generator: keras.Model, params: dict[str, Any]) -> Figure:
+def plot_interpolation(generator: keras.Model, evaluation: EvaluationSettings, seed: int) -> Figure:
     """Rows of images along straight lines between pairs of random latent points."""
-    settings = resolve_settings("gan", params)
-    evaluation = settings["evaluation"]
-    rng = np.random.default_rng(settings["seed"] + 1)
+    rng = np.random.default_rng(seed + 1)
     size = generator.input_shape[-1]
-    weights = np.linspace(0, 1, evaluation["interpolation_steps"])[:, None]
+    weights = np.linspace(0, 1, evaluation.interpolation_steps)[:, None]
     rows = {}
-    for pair in range(evaluation["interpolation_pairs"]):
+    for pair in range(evaluation.interpolation_pairs):
         start, end = rng.normal(size=(2, size))
         rows[f"pair {pair + 1}"] = _generate(generator, (1 - weights) * start + weights * end)
     return plotting.image_rows(rows, [f"{w:.2f}" for w in weights[:, 0]],
                       title="Interpolation between two latent points (0: first, 1: second)")
 
 
-def plot_latent_shifts(generator: keras.Model, params: dict[str, Any]) -> tuple[Figure, Figure]:
+def plot_latent_shifts(generator: keras.Model, evaluation: EvaluationSettings, seed: int
+                       ) -> tuple[Figure, Figure]:
     """The same standard-normal draws shifted to other means (one row per mean), and scaled to
     other spreads (one row per standard deviation): what the generator makes of noise unlike its
     training noise N(0, 1)."""
-    settings = resolve_settings("gan", params)
-    evaluation = settings["evaluation"]
-    rng = np.random.default_rng(settings["seed"] + 2)
-    base = rng.normal(size=(evaluation["samples_per_row"], generator.input_shape[-1]))
-    means = {f"mean {m:+g}": _generate(generator, base + m) for m in evaluation["latent_means"]}
-    spreads = {f"sd {s:g}": _generate(generator, base * s) for s in evaluation["latent_spreads"]}
+    rng = np.random.default_rng(seed + 2)
+    base = rng.normal(size=(evaluation.samples_per_row, generator.input_shape[-1]))
+    means = {f"mean {m:+g}": _generate(generator, base + m) for m in evaluation.latent_means}
+    spreads = {f"sd {s:g}": _generate(generator, base * s) for s in evaluation.latent_spreads}
     return (plotting.image_rows(means, title="Latent means shifted (sd 1; same draws in each column)"),
             plotting.image_rows(spreads, title="Latent spreads scaled (mean 0; same draws in each column)"))
 
@@ -197,40 +204,38 @@ def plot_latent_shifts(generator: keras.Model, params: dict[str, Any]) -> tuple[
 
 
 def generate_images(generator: keras.Model, model_input: dict[str, np.ndarray],
-                    params: dict[str, Any]) -> dict[str, np.ndarray]:
+                    evaluation: EvaluationSettings, seed: int) -> dict[str, np.ndarray]:
     """``evaluation.samples`` images (default: as many as the test images) from fresh noise."""
-    settings = resolve_settings("gan", params)
-    count = settings["evaluation"]["samples"] or len(model_input["x_test"])
-    noise = np.random.default_rng(settings["seed"] + 3).normal(size=(count, generator.input_shape[-1]))
+    count = evaluation.samples or len(model_input["x_test"])
+    noise = np.random.default_rng(seed + 3).normal(size=(count, generator.input_shape[-1]))
     return {"images": _generate(generator, noise)}
 
 
-def train_digit_classifier(model_input: dict[str, np.ndarray], params: dict[str, Any]
+def train_digit_classifier(model_input: dict[str, np.ndarray], evaluation: EvaluationSettings,
+                           training: GanTraining, seed: int
                            ) -> tuple[keras.Model, dict[str, list[float]]]:
     """The judge of the samples: a classifier of the same dataset, built and trained by the same
-    code as the cnn app (``cnn.models.build_classifier``, ``core.training.train_model``), on the
-    training images only. Its curves go to MLflow as ``gan.classifier.train_*`` / ``val_*``, apart
-    from the cnn app's own."""
-    settings = resolve_settings("gan", params)
-    options = settings["evaluation"]["classifier"]
-    model = {key: options[key] for key in ("architecture", "units", "filters")}
-    training = {"epochs": options["epochs"], "batch_size": options["batch_size"],
-                "early_stopping_patience": options["early_stopping_patience"],
-                "strategy": settings["training"]["strategy"], "verbose": settings["training"]["verbose"],
-                "checkpoint_dir": None, "tensorboard_dir": None}
+    code as the cnn app (``core.classifiers.build_classifier``, ``core.training.train_model``),
+    on the training images only, with Adam at ``evaluation.classifier.learning_rate``, in float32,
+    where and as verbosely as the GAN trains (``training.strategy``, ``training.verbose``). Its
+    curves go to MLflow as ``gan.classifier.train_*`` / ``val_*``, apart from the cnn app's own."""
+    judge = evaluation.classifier
+    judge_training = StandardTraining(
+        epochs=judge.epochs, batch_size=judge.batch_size, learning_rate=judge.learning_rate,
+        early_stopping_patience=judge.early_stopping_patience, strategy=training.strategy,
+        verbose=training.verbose, checkpoint_dir=None, tensorboard_dir=None)
 
     def build() -> keras.Model:
-        classifier = build_classifier(model_input["x_train"].shape[1:],
-                                      len(model_input["class_names"]), model)
-        classifier.compile(optimizer=make_optimizer("adam", options["learning_rate"]),
-                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        return classifier
+        classifier = build_classifier(model_input["x_train"].shape[1:], len(model_input["class_names"]),
+                                      ClassifierSettings(**judge.model_dump(include=CLASSIFIER_FIELDS)))
+        return compile_with(classifier, judge_training, len(model_input["x_train"]),
+                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
-    logger.info("Training the %s judge classifier for up to %d epochs", model["architecture"],
-                options["epochs"])
+    logger.info("Training the %s judge classifier for up to %d epochs", judge.architecture,
+                judge.epochs)
     return train_model(build, (model_input["x_train"], model_input["y_train"]),
                        (model_input["x_val"], model_input["y_val"]), app="gan.classifier",
-                       seed=settings["seed"], training=training, checkpoints=False)
+                       seed=seed, training=judge_training, checkpoints=False)
 
 
 def inception_score(probabilities: np.ndarray) -> float:

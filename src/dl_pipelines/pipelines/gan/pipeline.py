@@ -1,7 +1,8 @@
 """The gan app: ingestion -> preprocessing -> training -> evaluation.
 
 Each node carries the namespace ``gan.<stage>``, which groups it in Kedro-Viz and tells the
-parameter-validation hook which app it belongs to; dataset names are already ``gan.``-prefixed.
+MLflow hook which app it belongs to; dataset names are already ``gan.``-prefixed. Nodes take the
+narrow settings blocks they use (``params:gan.model``), typed by their signatures.
 """
 
 from __future__ import annotations
@@ -21,31 +22,34 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     preprocessing = Pipeline([
         node(images.split_images_node("gan"), ["gan.raw_images", "params:gan.dataset", "params:gan.split",
-              "params:gan.seed"],
-             "gan.model_input", name="split_images", namespace="gan.preprocessing"),
+                                               "params:gan.seed"], "gan.model_input",
+             name="split_images", namespace="gan.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_gan, ["gan.model_input", "params:gan"],
+        node(nodes.train_gan, ["gan.model_input", "params:gan.model", "params:gan.training",
+                               "params:gan.sampling", "params:gan.seed"],
              ["gan.generator", "gan.discriminator", "gan.training_history", "gan.progress"],
              name="train_gan", namespace="gan.training"),
     ])
     evaluation = Pipeline([
         node(nodes.progress_images, "gan.progress", "gan.progress_images",
              name="progress_images", namespace="gan.evaluation"),
-        node(nodes.progress_animation, ["gan.progress", "params:gan"], "gan.progress_gif",
+        node(nodes.progress_animation, ["gan.progress", "params:gan.sampling"], "gan.progress_gif",
              name="progress_animation", namespace="gan.evaluation"),
         node(nodes.plot_final_grid, ["gan.progress", "gan.model_input"], "gan.final_grid_plot",
              name="plot_final_grid", namespace="gan.evaluation"),
         node(nodes.plot_losses, "gan.training_history", "gan.losses_plot",
              name="plot_losses", namespace="gan.evaluation"),
-        node(nodes.plot_interpolation, ["gan.generator", "params:gan"], "gan.interpolation_plot",
-             name="plot_interpolation", namespace="gan.evaluation"),
-        node(nodes.plot_latent_shifts, ["gan.generator", "params:gan"],
+        node(nodes.plot_interpolation, ["gan.generator", "params:gan.evaluation", "params:gan.seed"],
+             "gan.interpolation_plot", name="plot_interpolation", namespace="gan.evaluation"),
+        node(nodes.plot_latent_shifts, ["gan.generator", "params:gan.evaluation", "params:gan.seed"],
              ["gan.latent_means_plot", "gan.latent_spreads_plot"],
              name="plot_latent_shifts", namespace="gan.evaluation"),
-        node(nodes.generate_images, ["gan.generator", "gan.model_input", "params:gan"],
+        node(nodes.generate_images, ["gan.generator", "gan.model_input", "params:gan.evaluation",
+                                     "params:gan.seed"],
              "gan.generated_images", name="generate_images", namespace="gan.evaluation"),
-        node(nodes.train_digit_classifier, ["gan.model_input", "params:gan"],
+        node(nodes.train_digit_classifier, ["gan.model_input", "params:gan.evaluation",
+                                            "params:gan.training", "params:gan.seed"],
              ["gan.classifier", "gan.classifier_history"],
              name="train_digit_classifier", namespace="gan.evaluation"),
         node(nodes.score_samples, ["gan.classifier", "gan.generated_images", "gan.model_input"],

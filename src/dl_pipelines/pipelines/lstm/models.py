@@ -9,14 +9,15 @@ original units: the served model carries its own scaling.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 import keras
 import numpy as np
 from keras import layers
 
-ARCHITECTURES = ("lstm", "gru", "simple_rnn", "dense")
+from dl_pipelines.pipelines.lstm.settings import Architecture, ForecasterSettings
+
+ARCHITECTURES = get_args(Architecture)
 
 _RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 
@@ -66,13 +67,13 @@ def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int
 
 
 def build_forecaster(time_steps: int, features: int, horizon: int,
-                     model: Mapping[str, Any]) -> keras.Model:
-    """Build the forecaster ``model["architecture"]`` names, with the other keys as options."""
-    options = {key: value for key, value in model.items() if key not in ("architecture", "layers")}
-    options["layers_count"] = model.get("layers", 1)
-    if model["architecture"] == "dense":
+                     model: ForecasterSettings) -> keras.Model:
+    """Build the forecaster ``model.architecture`` names, with the other settings as options."""
+    options = model.model_dump(exclude={"architecture", "layers"})
+    options["layers_count"] = model.layers
+    if model.architecture == "dense":
         return dense_forecaster(time_steps, features, horizon, **options)
-    return recurrent_forecaster(time_steps, features, horizon, architecture=model["architecture"],
+    return recurrent_forecaster(time_steps, features, horizon, architecture=model.architecture,
                                 **options)
 
 

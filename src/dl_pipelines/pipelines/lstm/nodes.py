@@ -1,5 +1,5 @@
-"""Nodes of the lstm app, stage by stage. Pure functions: arrays, models and dicts in and out;
-the catalog does the I/O and kedro-mlflow owns the MLflow run.
+"""Nodes of the lstm app, stage by stage. Pure functions: arrays, models and typed settings in,
+arrays, models and dicts out; the catalog does the I/O and kedro-mlflow owns the MLflow run.
 
 A series travels as a dict of arrays: ``time`` (ISO dates or row numbers, as text), ``values``
 (rows x series, float64, NaN where a value is missing), ``columns`` (the series' names),
@@ -18,10 +18,22 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.training import learning_rate_schedule, make_optimizer, train_model
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.lstm.models import build_forecaster, with_scaling
+from dl_pipelines.pipelines.lstm.settings import (
+    GENERATED,
+    ChronologicalSplit,
+    CsvSettings,
+    ForecasterSettings,
+    ForecastSettings,
+    GeneratedSettings,
+    PreprocessingSettings,
+    length_problem,
+    split_sizes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,56 +136,49 @@ def read_csv_series(path: str | Path, time_column: str | None = None,
             "time_kind": np.array(kind)}
 
 
-def ingest_series(raw_files: RawFiles, params: dict[str, Any]) -> dict[str, np.ndarray]:
+def ingest_series(raw_files: RawFiles, dataset: str, generated: GeneratedSettings, csv: CsvSettings,
+                  split: ChronologicalSplit, preprocessing: PreprocessingSettings) -> dict[str, np.ndarray]:
     """Generate or load the series ``lstm.dataset`` names (downloading usd_eur the first time).
+
+    A file is checked here, the first node, so that a bad one stops the run before any work: a
+    wrong date, a word among numbers (one line naming the file, column and row) or a series too
+    short for the windows once its gaps are treated.
 
     Returns:
         The series dict (see the module docstring), missing values still NaN.
     """
-    settings = resolve_settings("lstm", params)
-    name, generated = settings["dataset"], settings["generated"]
-    if name in ("logistic_map", "noisy_sine"):
-        length = generated["length"]
-        values = (logistic_map(length, generated["logistic_x0"]) if name == "logistic_map"
-                  else noisy_sine(length, generated["noise_seed"]))
+    if dataset in GENERATED:  # their length is checked with the settings
+        length = generated.length
+        values = (logistic_map(length, generated.logistic_x0) if dataset == "logistic_map"
+                  else noisy_sine(length, generated.noise_seed))
         series = {"time": np.arange(length).astype(str), "values": values[:, None],
-                  "columns": np.array([name]), "time_kind": np.array("index")}
-    elif name == "usd_eur":
-        path = raw_files.fetch("usd_eur", [USD_EUR_FILE])[USD_EUR_FILE]
-        # FRED names the date column DATE in older files and observation_date in newer ones.
-        time_column = pd.read_csv(path, nrows=0).columns[0]
-        series = read_csv_series(path, time_column, ["DEXUSEU"], where="usd_eur")
+                  "columns": np.array([dataset]), "time_kind": np.array("index")}
     else:
-        csv = settings["csv"]
-        series = read_csv_series(csv["path"], csv["time_column"], csv["value_columns"],
-                                 csv["date_format"])
+        if dataset == "usd_eur":
+            path = raw_files.fetch("usd_eur", [USD_EUR_FILE])[USD_EUR_FILE]
+            # FRED names the date column DATE in older files and observation_date in newer ones.
+            time_column = pd.read_csv(path, nrows=0).columns[0]
+            series = read_csv_series(path, time_column, ["DEXUSEU"], where="usd_eur")
+        else:
+            path = csv.path
+            series = read_csv_series(path, csv.time_column, csv.value_columns, csv.date_format)
+        values, _ = fill_gaps(series["values"], preprocessing.gaps)
+        check_length(len(values), split, preprocessing, str(path))
     missing = int(np.isnan(series["values"]).any(axis=1).sum())
-    logger.info("%s: %d rows x %d series (%d with missing values), %s .. %s", name,
+    logger.info("%s: %d rows x %d series (%d with missing values), %s .. %s", dataset,
                 len(series["values"]), series["values"].shape[1], missing, series["time"][0],
                 series["time"][-1])
-    return {**series, "dataset": np.array(name)}
+    return {**series, "dataset": np.array(dataset)}
 
 
 # --- preprocessing -----------------------------------------------------------------------------
 
 
-def split_sizes(rows: int, split: dict[str, float]) -> tuple[int, int, int]:
-    """Rows of the chronological train, validation and test parts (fractions of the series)."""
-    test = int(round(rows * split["test_fraction"]))
-    validation = int(round(rows * split["validation_fraction"]))
-    return rows - validation - test, validation, test
-
-
-def check_length(rows: int, settings: dict[str, Any], source: str) -> None:
+def check_length(rows: int, split: ChronologicalSplit, preprocessing: PreprocessingSettings,
+                 source: str) -> None:
     """Stop with one line when a series is too short for ``time_steps`` + ``horizon``."""
-    time_steps, horizon = settings["preprocessing"]["time_steps"], settings["preprocessing"]["horizon"]
-    train, validation, test = split_sizes(rows, settings["split"])
-    if train < time_steps + horizon or min(validation, test) < horizon:
-        raise ConfigurationError(
-            f"{source} has {rows} usable rows, too few for lstm.preprocessing.time_steps={time_steps} "
-            f"+ horizon={horizon}: the split gives {train} train / {validation} validation / {test} "
-            f"test rows, and training needs at least {time_steps + horizon}, validation and test at "
-            f"least {horizon} each; use a longer series or smaller time_steps / horizon.")
+    if problem := length_problem(rows, split, preprocessing):
+        raise ConfigurationError(f"{source} {problem}.")
 
 
 def fill_gaps(values: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -231,7 +236,8 @@ def sliding_windows(values: np.ndarray, start: int, stop: int, time_steps: int,
     return x, y, t
 
 
-def make_windows(series: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, np.ndarray]:
+def make_windows(series: dict[str, np.ndarray], dataset: str, split: ChronologicalSplit,
+                 preprocessing: PreprocessingSettings) -> dict[str, np.ndarray]:
     """Treat the gaps, split chronologically, fit the scaling on the training part, and cut windows.
 
     Returns:
@@ -239,20 +245,17 @@ def make_windows(series: dict[str, np.ndarray], params: dict[str, Any]) -> dict[
         scales them itself), the treated ``series``, its ``time``, the ``split`` sizes, the
         scaler's ``scale_offset`` and ``scale_scale``, and the naming arrays of the series dict.
     """
-    settings = resolve_settings("lstm", params)
     ingested = str(series["dataset"])
-    if ingested != settings["dataset"]:
+    if ingested != dataset:
         raise ConfigurationError(
-            f"The ingested series is {ingested!r} but lstm.dataset is {settings['dataset']!r}: run "
-            f"the ingestion stage first (kedro run --pipeline=lstm_ingestion --params lstm.dataset="
-            f"{settings['dataset']}).")
-    prep = settings["preprocessing"]
-    values, kept = fill_gaps(series["values"], prep["gaps"])
+            f"The ingested series is {ingested!r} but lstm.dataset is {dataset!r}: run the ingestion "
+            f"stage first (kedro run --pipelines=lstm_ingestion --params lstm.dataset={dataset}).")
+    values, kept = fill_gaps(series["values"], preprocessing.gaps)
     if (~kept).any():
-        logger.info("Gaps (%s): %d of %d rows dropped", prep["gaps"], int((~kept).sum()), len(kept))
-    check_length(len(values), settings, f"The series {ingested!r}")
-    train, validation, test = split_sizes(len(values), settings["split"])
-    offset, scale = fit_scaler(values[:train], prep["scaling"])
+        logger.info("Gaps (%s): %d of %d rows dropped", preprocessing.gaps, int((~kept).sum()), len(kept))
+    check_length(len(values), split, preprocessing, f"The series {ingested!r}")
+    train, validation, test = split_sizes(len(values), split)
+    offset, scale = fit_scaler(values[:train], preprocessing.scaling)
     bounds = {"train": (0, train), "val": (train, train + validation),
               "test": (train + validation, len(values))}
     output = {"series": values, "time": series["time"][kept], "columns": series["columns"],
@@ -260,27 +263,25 @@ def make_windows(series: dict[str, np.ndarray], params: dict[str, Any]) -> dict[
               "split": np.array([train, validation, test]), "scale_offset": offset,
               "scale_scale": scale}
     for part, (start, stop) in bounds.items():
-        x, y, t = sliding_windows(values, start, stop, prep["time_steps"], prep["horizon"])
+        x, y, t = sliding_windows(values, start, stop, preprocessing.time_steps, preprocessing.horizon)
         output.update({f"x_{part}": x, f"y_{part}": y, f"t_{part}": t})
     logger.info("Chronological split: %d train, %d validation, %d test rows -> %d / %d / %d windows "
                 "of %d steps", train, validation, test, len(output["x_train"]), len(output["x_val"]),
-                len(output["x_test"]), prep["time_steps"])
+                len(output["x_test"]), preprocessing.time_steps)
     return output
 
 
 # --- training ----------------------------------------------------------------------------------
 
 
-def train_forecaster(model_input: dict[str, np.ndarray],
-                     params: dict[str, Any]) -> tuple[keras.Model, dict[str, list[float]]]:
+def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettings,
+                     training: StandardTraining, seed: int) -> tuple[keras.Model, dict[str, list[float]]]:
     """Train the forecaster ``lstm.model.architecture`` names on scaled windows.
 
     Returns:
         The trained model wrapped with its scaling (raw window in, forecast in the original
         units out; the best validation loss when early stopping is on) and its per-epoch history.
     """
-    settings = resolve_settings("lstm", params)
-    training, model = settings["training"], settings["model"]
     offset, scale = model_input["scale_offset"], model_input["scale_scale"]
 
     def scaled(part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -292,16 +293,14 @@ def train_forecaster(model_input: dict[str, np.ndarray],
 
     def build() -> keras.Model:
         forecaster = build_forecaster(time_steps, features, horizon, model)
-        optimizer = make_optimizer(training["optimizer"],
-                                   learning_rate_schedule(training, len(model_input["x_train"])))
-        forecaster.compile(optimizer=optimizer, loss="mse", metrics=["mae"])
-        return forecaster
+        return compile_with(forecaster, training, len(model_input["x_train"]), loss="mse",
+                            metrics=["mae"])
 
     logger.info("Training %s (%d unit(s) x %d layer(s)) on %s for up to %d epochs",
-                model["architecture"], model["units"], model["layers"], settings["dataset"],
-                training["epochs"])
+                model.architecture, model.units, model.layers, model_input["dataset"],
+                training.epochs)
     forecaster, history = train_model(build, scaled("train"), scaled("val"), app="lstm",
-                                      seed=settings["seed"], training=training)
+                                      seed=seed, training=training)
     return with_scaling(forecaster, offset, scale), history
 
 
@@ -337,7 +336,7 @@ def extrapolate(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarra
 
 
 def forecast(model: keras.Model, model_input: dict[str, np.ndarray],
-             params: dict[str, Any]) -> dict[str, np.ndarray]:
+             settings: ForecastSettings) -> dict[str, np.ndarray]:
     """One-step (and ``horizon``-step) forecasts of every window, persistence on the test
     windows, and the recursive extrapolation from the start of the test span.
 
@@ -345,7 +344,6 @@ def forecast(model: keras.Model, model_input: dict[str, np.ndarray],
         ``pred_<part>`` (samples, horizon, series) in original units, ``persistence_test``,
         ``extrapolation`` (steps, series) and ``extrapolation_start`` (its first row).
     """
-    settings = resolve_settings("lstm", params)
     horizon = model_input["y_test"].shape[1]
     output = {f"pred_{part}": np.asarray(model.predict(model_input[f"x_{part}"].astype("float32"),
                                                        batch_size=512, verbose=0), dtype=float)
@@ -353,7 +351,7 @@ def forecast(model: keras.Model, model_input: dict[str, np.ndarray],
     output["persistence_test"] = persistence(model_input["x_test"], horizon)
     start = int(model_input["split"][0] + model_input["split"][1])
     time_steps = model_input["x_test"].shape[1]
-    steps = settings["forecast"]["extrapolation_steps"]
+    steps = settings.extrapolation_steps
     output["extrapolation"] = extrapolate(model, model_input["series"][start - time_steps:start], steps)
     output["extrapolation_start"] = np.array(start)
     return output

@@ -1,7 +1,8 @@
 """The lstm app: ingestion -> preprocessing -> training -> evaluation.
 
 Each node carries the namespace ``lstm.<stage>``, which groups it in Kedro-Viz and tells the
-parameter-validation hook which app it belongs to; dataset names are already ``lstm.``-prefixed.
+MLflow hook which app it belongs to; dataset names are already ``lstm.``-prefixed. Nodes take the
+narrow settings blocks they use (``params:lstm.model``), typed by their signatures.
 """
 
 from __future__ import annotations
@@ -15,20 +16,23 @@ from dl_pipelines.pipelines.lstm import nodes
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``lstm`` and its four stages ``lstm_<stage>``."""
     ingestion = Pipeline([
-        node(nodes.ingest_series, ["raw_files", "params:lstm"], "lstm.raw_series",
-             name="ingest_series", namespace="lstm.ingestion"),
+        node(nodes.ingest_series, ["raw_files", "params:lstm.dataset", "params:lstm.generated",
+                                   "params:lstm.csv", "params:lstm.split", "params:lstm.preprocessing"],
+             "lstm.raw_series", name="ingest_series", namespace="lstm.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(nodes.make_windows, ["lstm.raw_series", "params:lstm"], "lstm.model_input",
+        node(nodes.make_windows, ["lstm.raw_series", "params:lstm.dataset", "params:lstm.split",
+                                  "params:lstm.preprocessing"], "lstm.model_input",
              name="make_windows", namespace="lstm.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_forecaster, ["lstm.model_input", "params:lstm"],
+        node(nodes.train_forecaster,
+             ["lstm.model_input", "params:lstm.model", "params:lstm.training", "params:lstm.seed"],
              ["lstm.model", "lstm.training_history"], name="train_forecaster",
              namespace="lstm.training"),
     ])
     evaluation = Pipeline([
-        node(nodes.forecast, ["lstm.model", "lstm.model_input", "params:lstm"], "lstm.forecasts",
+        node(nodes.forecast, ["lstm.model", "lstm.model_input", "params:lstm.forecast"], "lstm.forecasts",
              name="forecast", namespace="lstm.evaluation"),
         node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.model_input"],
              ["lstm.test_metrics", "lstm.test_forecasts"], name="evaluate_forecasts",

@@ -1,5 +1,5 @@
-"""Nodes of the rbm app. Pure functions: frames, arrays, models and dicts in and out; the catalog
-does the I/O and kedro-mlflow owns the MLflow run.
+"""Nodes of the rbm app. Pure functions: frames, arrays, models and typed settings in, frames,
+arrays, models and dicts out; the catalog does the I/O and kedro-mlflow owns the MLflow run.
 
 The model only ever sees a user's TRAINING ratings: recommendations and the test metrics are
 computed from them, and the held-out ratings are used for nothing but counting hits.
@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.training import learning_rate_schedule, train_model
 from dl_pipelines.pipelines.rbm import movielens
 from dl_pipelines.pipelines.rbm.models import BernoulliRBM, recommender
@@ -29,6 +29,15 @@ from dl_pipelines.pipelines.rbm.ratings import (
     top_items,
     visible_values,
 )
+from dl_pipelines.pipelines.rbm.settings import (
+    EvaluationSettings,
+    PreprocessingSettings,
+    RbmModelSettings,
+    RbmSplitSettings,
+    RbmTraining,
+    RecommendationSettings,
+    SyntheticSettings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +48,16 @@ SCORING_BATCH = 1024
 # --- ingestion -----------------------------------------------------------------------------
 
 
-def ingest_ratings(raw_files: RawFiles, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ratings and movies of ``rbm.dataset``: generated (``synthetic``) or read from the
-    GroupLens zip (``ml-100k``, ``ml-1m``), downloaded once into ``data/01_raw``."""
-    settings = resolve_settings("rbm", params)
-    name = settings["dataset"]
-    if name == "synthetic":
-        ratings, movies = movielens.synthetic_ratings(seed=settings["seed"], **settings["synthetic"])
+def ingest_ratings(raw_files: RawFiles, dataset: str, synthetic: SyntheticSettings, seed: int
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ratings and movies of ``rbm.dataset``: generated (``synthetic``, seeded by ``rbm.seed``)
+    or read from the GroupLens zip (``ml-100k``, ``ml-1m``), downloaded once into ``data/01_raw``."""
+    if dataset == "synthetic":
+        ratings, movies = movielens.synthetic_ratings(seed=seed, **synthetic.model_dump())
     else:
-        zip_name = movielens.ARCHIVES[name][0]
-        ratings, movies = movielens.read_movielens(name, raw_files.fetch(name, [zip_name])[zip_name])
-    logger.info("%s: %d ratings by %d users of %d movies", name, len(ratings),
+        zip_name = movielens.ARCHIVES[dataset][0]
+        ratings, movies = movielens.read_movielens(dataset, raw_files.fetch(dataset, [zip_name])[zip_name])
+    logger.info("%s: %d ratings by %d users of %d movies", dataset, len(ratings),
                 ratings["user_id"].nunique(), ratings["item_id"].nunique())
     return ratings, movies
 
@@ -57,7 +65,9 @@ def ingest_ratings(raw_files: RawFiles, params: dict[str, Any]) -> tuple[pd.Data
 # --- preprocessing -------------------------------------------------------------------------
 
 
-def split_ratings(ratings: pd.DataFrame, params: dict[str, Any]) -> dict[str, np.ndarray]:
+def split_ratings(ratings: pd.DataFrame, dataset: str, split: RbmSplitSettings,
+                  recommendations: RecommendationSettings, evaluation: EvaluationSettings, seed: int
+                  ) -> dict[str, np.ndarray]:
     """Index users and movies and split each user's ratings into training and held-out parts.
 
     Returns:
@@ -68,20 +78,18 @@ def split_ratings(ratings: pd.DataFrame, params: dict[str, Any]) -> dict[str, np
         ConfigurationError: When ``rbm.recommendations.user_id`` is not a user of the dataset, or
             top_n or k exceed the number of movies (checked here, before any training).
     """
-    settings = resolve_settings("rbm", params)
     user_ids, users = np.unique(ratings["user_id"].to_numpy(), return_inverse=True)
     item_ids, items = np.unique(ratings["item_id"].to_numpy(), return_inverse=True)
-    chosen = settings["recommendations"]["user_id"]
+    chosen = recommendations.user_id
     if chosen is not None and chosen not in set(user_ids.tolist()):
         raise ConfigurationError(
-            f"Parameter rbm.recommendations.user_id={chosen!r} is not a user of {settings['dataset']} "
+            f"Parameter rbm.recommendations.user_id={chosen!r} is not a user of {dataset} "
             f"(user ids run from {user_ids.min()} to {user_ids.max()}, {len(user_ids)} users).")
-    for name, value in (("recommendations.top_n", settings["recommendations"]["top_n"]),
-                        ("evaluation.k", settings["evaluation"]["k"])):
+    for name, value in (("recommendations.top_n", recommendations.top_n), ("evaluation.k", evaluation.k)):
         if value > len(item_ids):
             raise ConfigurationError(f"Parameter rbm.{name}={value} is more than the {len(item_ids)} "
-                                     f"rated movies of {settings['dataset']}; choose a smaller number.")
-    held_out = split_per_user(users, settings["split"]["test_fraction"], settings["seed"])
+                                     f"rated movies of {dataset}; choose a smaller number.")
+    held_out = split_per_user(users, split.test_fraction, seed)
     stars = ratings["rating"].to_numpy()
     parts = {"train": ~held_out, "test": held_out}
     logger.info("Split per user: %d training and %d held-out ratings", (~held_out).sum(), held_out.sum())
@@ -103,32 +111,31 @@ def ratings_matrix(model_input: dict[str, np.ndarray], part: str, visible: str =
 # --- training ------------------------------------------------------------------------------
 
 
-def train_rbm(model_input: dict[str, np.ndarray], params: dict[str, Any]
+def train_rbm(model_input: dict[str, np.ndarray], preprocessing: PreprocessingSettings,
+              model: RbmModelSettings, training: RbmTraining, seed: int
               ) -> tuple[BernoulliRBM, dict[str, list[float]]]:
     """Train the RBM by CD-k on every user's training ratings, in shuffled batches of users.
 
     Per-epoch ``rbm.train_reconstruction_error`` and ``rbm.train_free_energy`` go to MLflow;
     checkpoints and resume come from the shared ``train_model``.
     """
-    settings = resolve_settings("rbm", params)
-    model, training = settings["model"], settings["training"]
-    train = ratings_matrix(model_input, "train", settings["preprocessing"]["visible"])
+    train = ratings_matrix(model_input, "train", preprocessing.visible)
     users, movies = train.shape
 
     def build() -> BernoulliRBM:
-        rbm = BernoulliRBM(movies, model["hidden_units"], cd_steps=model["cd_steps"],
-                           weight_decay=training["weight_decay"], seed=settings["seed"], name="rbm")
+        rbm = BernoulliRBM(movies, model.hidden_units, cd_steps=model.cd_steps,
+                           weight_decay=training.weight_decay, seed=seed, name="rbm")
         rbm.start_visible_bias(np.bincount(train.items, minlength=movies) / users)
+        # SGD with momentum on the CD statistics (models.py): the RBM's own update rule.
         rbm.compile(optimizer=keras.optimizers.SGD(learning_rate_schedule(training, users),
-                                                   momentum=training["momentum"]))
+                                                   momentum=training.momentum))
         return rbm
 
     logger.info("Training an RBM with %d hidden units on %d users x %d movies (%d ratings) for %d "
-                "epochs", model["hidden_units"], users, movies, train.nnz, training["epochs"])
+                "epochs", model.hidden_units, users, movies, train.nnz, training.epochs)
     return train_model(
-        build, lambda batch_size: train.dense_batches(batch_size, shuffle=True, seed=settings["seed"]),
-        None, app="rbm", seed=settings["seed"], training={**training, "early_stopping_patience": 0},
-        samples=users)
+        build, lambda batch_size: train.dense_batches(batch_size, shuffle=True, seed=seed),
+        None, app="rbm", seed=seed, training=training, samples=users)
 
 
 # --- recommendation and evaluation ---------------------------------------------------------
@@ -141,16 +148,16 @@ def _top_unseen(scores_of: Any, train: RatingsMatrix, k: int) -> tuple[np.ndarra
 
 
 def recommend(rbm: BernoulliRBM, model_input: dict[str, np.ndarray], movies: pd.DataFrame,
-              params: dict[str, Any]) -> pd.DataFrame:
+              preprocessing: PreprocessingSettings, recommendations: RecommendationSettings
+              ) -> pd.DataFrame:
     """Every user's top-N movies they have not rated, scored from their training ratings only.
 
     Returns:
         One row per user and rank: ``user_id``, ``rank`` (1 = best), ``item_id``, ``title``,
         ``genres``, ``score`` (the RBM's probability of the movie's visible unit).
     """
-    settings = resolve_settings("rbm", params)
-    top_n = settings["recommendations"]["top_n"]
-    train = ratings_matrix(model_input, "train", settings["preprocessing"]["visible"])
+    top_n = recommendations.top_n
+    train = ratings_matrix(model_input, "train", preprocessing.visible)
     indices, scores = _top_unseen(rbm, train, top_n)
     table = pd.DataFrame({
         "user_id": np.repeat(model_input["user_ids"], top_n),
@@ -163,7 +170,7 @@ def recommend(rbm: BernoulliRBM, model_input: dict[str, np.ndarray], movies: pd.
 
 
 def evaluate_recommendations(rbm: BernoulliRBM, model_input: dict[str, np.ndarray],
-                             params: dict[str, Any]
+                             preprocessing: PreprocessingSettings, evaluation: EvaluationSettings
                              ) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:
     """Precision, recall, NDCG and MAP at k of the RBM's and the most-popular baseline's top-k
     lists against the held-out ratings.
@@ -172,9 +179,8 @@ def evaluate_recommendations(rbm: BernoulliRBM, model_input: dict[str, np.ndarra
         The MLflow metrics ``test_*`` and ``baseline_test_*``, and the same as a table with one
         row per metric and the columns ``rbm`` and ``most_popular``.
     """
-    settings = resolve_settings("rbm", params)
-    k = settings["evaluation"]["k"]
-    train = ratings_matrix(model_input, "train", settings["preprocessing"]["visible"])
+    k = evaluation.k
+    train = ratings_matrix(model_input, "train", preprocessing.visible)
     held_out = ratings_matrix(model_input, "test")
     model_top, _ = _top_unseen(rbm, train, k)
     popularity = popularity_scores(train)
@@ -190,13 +196,13 @@ def evaluate_recommendations(rbm: BernoulliRBM, model_input: dict[str, np.ndarra
     return metrics, table
 
 
-def user_report(recommendations: pd.DataFrame, model_input: dict[str, np.ndarray],
-                movies: pd.DataFrame, params: dict[str, Any]) -> str:
+def user_report(table: pd.DataFrame, model_input: dict[str, np.ndarray], movies: pd.DataFrame,
+                recommendations: RecommendationSettings, dataset: str) -> str:
     """A readable Markdown page for one user, like the course's: the movies they rated (in
-    training) and the movies recommended to them, marking those they did rate in the held-out part.
+    training) and the movies recommended to them (``table``, from :func:`recommend`), marking those
+    they did rate in the held-out part.
     """
-    settings = resolve_settings("rbm", params)
-    user_id = settings["recommendations"]["user_id"]
+    user_id = recommendations.user_id
     user_id = int(model_input["user_ids"][0] if user_id is None else user_id)
     user = int(np.searchsorted(model_input["user_ids"], user_id))
     described = movies.set_index("item_id")[["title", "genres"]]
@@ -209,10 +215,10 @@ def user_report(recommendations: pd.DataFrame, model_input: dict[str, np.ndarray
 
     training = rated("train").sort_values(["rating", "title"], ascending=[False, True])
     held_out = set(rated("test")["item_id"])
-    mine = recommendations[recommendations["user_id"] == user_id].copy()
+    mine = table[table["user_id"] == user_id].copy()
     mine["rated in held-out part"] = np.where(mine["item_id"].isin(held_out), "yes", "")
     return "\n".join([
-        f"# Recommendations for user {user_id} ({settings['dataset']})", "",
+        f"# Recommendations for user {user_id} ({dataset})", "",
         f"## What user {user_id} rated ({len(training)} training ratings)", "",
         training.to_markdown(index=False), "",
         f"## Recommended: top {len(mine)} movies they had not rated", "",

@@ -1,7 +1,8 @@
 """The rbm app: ingestion -> preprocessing -> training -> evaluation.
 
 Each node carries the namespace ``rbm.<stage>``, which groups it in Kedro-Viz and tells the
-parameter-validation hook which app it belongs to; dataset names are already ``rbm.``-prefixed.
+MLflow hook which app it belongs to; dataset names are already ``rbm.``-prefixed. Nodes take the
+narrow settings blocks they use (``params:rbm.model``), typed by their signatures.
 """
 
 from __future__ import annotations
@@ -15,23 +16,31 @@ from dl_pipelines.pipelines.rbm import nodes
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``rbm`` and its four stages ``rbm_<stage>``."""
     ingestion = Pipeline([
-        node(nodes.ingest_ratings, ["raw_files", "params:rbm"], ["rbm.ratings", "rbm.movies"],
-             name="ingest_ratings", namespace="rbm.ingestion"),
+        node(nodes.ingest_ratings,
+             ["raw_files", "params:rbm.dataset", "params:rbm.synthetic", "params:rbm.seed"],
+             ["rbm.ratings", "rbm.movies"], name="ingest_ratings", namespace="rbm.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(nodes.split_ratings, ["rbm.ratings", "params:rbm"], "rbm.model_input",
+        node(nodes.split_ratings,
+             ["rbm.ratings", "params:rbm.dataset", "params:rbm.split", "params:rbm.recommendations",
+              "params:rbm.evaluation", "params:rbm.seed"], "rbm.model_input",
              name="split_ratings", namespace="rbm.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_rbm, ["rbm.model_input", "params:rbm"], ["rbm.model", "rbm.training_history"],
+        node(nodes.train_rbm,
+             ["rbm.model_input", "params:rbm.preprocessing", "params:rbm.model", "params:rbm.training",
+              "params:rbm.seed"], ["rbm.model", "rbm.training_history"],
              name="train_rbm", namespace="rbm.training"),
     ])
     evaluation = Pipeline([
-        node(nodes.recommend, ["rbm.model", "rbm.model_input", "rbm.movies", "params:rbm"],
+        node(nodes.recommend, ["rbm.model", "rbm.model_input", "rbm.movies", "params:rbm.preprocessing",
+                              "params:rbm.recommendations"],
              "rbm.recommendations", name="recommend", namespace="rbm.evaluation"),
-        node(nodes.user_report, ["rbm.recommendations", "rbm.model_input", "rbm.movies", "params:rbm"],
+        node(nodes.user_report, ["rbm.recommendations", "rbm.model_input", "rbm.movies",
+                                "params:rbm.recommendations", "params:rbm.dataset"],
              "rbm.user_report", name="user_report", namespace="rbm.evaluation"),
-        node(nodes.evaluate_recommendations, ["rbm.model", "rbm.model_input", "params:rbm"],
+        node(nodes.evaluate_recommendations,
+             ["rbm.model", "rbm.model_input", "params:rbm.preprocessing", "params:rbm.evaluation"],
              ["rbm.test_metrics", "rbm.ranking_metrics"], name="evaluate_recommendations",
              namespace="rbm.evaluation"),
         node(nodes.plot_training, "rbm.training_history", "rbm.training_plot",

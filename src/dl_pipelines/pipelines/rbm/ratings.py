@@ -15,8 +15,6 @@ import tensorflow as tf
 
 from dl_pipelines.core.compat import without_autotuning
 
-VISIBLE_MODES = ("implicit", "rating")
-
 
 @dataclass(frozen=True)
 class RatingsMatrix:

@@ -5,13 +5,13 @@ one-hot categories); the served MLflow model puts the fitted transform in front 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import keras
 from keras import layers
 
-ARCHITECTURES = ("linear", "deep")
+from dl_pipelines.pipelines.regression.settings import RegressionModelSettings
 
 
 class WeightTracingModel(keras.Model):
@@ -66,19 +66,19 @@ def deep_regressor(n_features: int, units: Sequence[int] = (100, 100), l2: float
 BUILDERS = {"linear": linear_regressor, "deep": deep_regressor}
 
 
-def build_regressor(n_features: int, model: Mapping[str, Any], trace_weights: bool = False
+def build_regressor(n_features: int, model: RegressionModelSettings, trace_weights: bool = False
                     ) -> keras.Model:
-    """Build the regressor ``model["architecture"]`` names, with the other keys as options.
+    """Build the regressor ``model.architecture`` names, with the other settings as options.
 
     Args:
         n_features: Width of the transformed feature vector.
         model: ``architecture`` plus its options (``units``, ``l2``, ``dropout``, ``batch_norm``).
         trace_weights: Report ``w`` and ``b`` each epoch (a one-feature linear model only).
     """
-    options = {key: value for key, value in model.items() if key != "architecture"}
-    if model["architecture"] == "linear":
+    options = model.model_dump(exclude={"architecture"})
+    if model.architecture == "linear":
         options["trace_weights"] = trace_weights
-    return BUILDERS[model["architecture"]](n_features, **options)
+    return BUILDERS[model.architecture](n_features, **options)
 
 
 def plain_model(model: keras.Model) -> keras.Model:

@@ -1,6 +1,7 @@
-"""Nodes of the regression app, stage by stage. Pure functions: frames, arrays, models and dicts
-in and out; the catalog does the I/O (apart from reading the raw files of the chosen dataset, as
-every app's ingestion does) and kedro-mlflow owns the MLflow run."""
+"""Nodes of the regression app, stage by stage. Pure functions: frames, arrays, models, dicts and
+typed settings in, frames, arrays, models and dicts out; the catalog does the I/O (apart from
+reading the raw files of the chosen dataset, as every app's ingestion does) and kedro-mlflow owns
+the MLflow run."""
 
 from __future__ import annotations
 
@@ -21,11 +22,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from dl_pipelines.core import plotting
-from dl_pipelines.core.config import ConfigurationError, resolve_settings
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.training import make_optimizer, train_model
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
 from dl_pipelines.pipelines.regression.serving import TrainedRegressor
+from dl_pipelines.pipelines.regression.settings import (
+    DataSettings,
+    GradientTapeSettings,
+    PreprocessingSettings,
+    RegressionModelSettings,
+    RegressionSplit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +87,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def load_table(name: str, raw_files: RawFiles, filepath: str | None = None) -> pd.DataFrame:
-    """The dataset ``name`` as one table (a ``_split`` column where it has a published split)."""
+    """The dataset ``name`` as one table (a ``_split`` column where it has a published split).
+
+    Raises:
+        ConfigurationError: The CSV file ``filepath`` (``name`` csv) does not exist or cannot be read.
+    """
     if name == "diabetes":
         return _diabetes()
     if name == "linear_toy":
@@ -88,21 +101,25 @@ def load_table(name: str, raw_files: RawFiles, filepath: str | None = None) -> p
     if name == "fuel_consumption":
         name = "FuelConsumptionCo2.csv"
         return _read_csv(raw_files.fetch("fuel_consumption", [name])[name])
+    if not Path(filepath).is_file():
+        raise ConfigurationError(
+            f"Parameter regression.data.filepath={filepath!r}: no such file; expected the path of a "
+            "CSV file (relative to the project root).")
     return _read_csv(Path(filepath))
 
 
-def feature_columns(table: pd.DataFrame, data: dict[str, Any]) -> list[str]:
+def feature_columns(table: pd.DataFrame, data: DataSettings) -> list[str]:
     """The feature columns: ``data.features``, or every column but the target and the split."""
-    if data.get("features"):
-        return list(data["features"])
-    return [c for c in table.columns if c not in (data["target"], SPLIT_COLUMN)]
+    if data.features:
+        return list(data.features)
+    return [c for c in table.columns if c not in (data.target, SPLIT_COLUMN)]
 
 
-def check_table(table: pd.DataFrame, data: dict[str, Any], source: str) -> None:
+def check_table(table: pd.DataFrame, data: DataSettings, source: str) -> None:
     """Stop with one line naming the column and the rows affected when the table cannot be used:
     a missing column, a missing value, text in a numeric column."""
     rows = len(table)
-    target, categorical = data["target"], list(data.get("categorical") or [])
+    target, categorical = data.target, list(data.categorical or [])
     features = feature_columns(table, data)
     for column, role in [(target, "regression.data.target"),
                          *[(c, "regression.data.features") for c in features],
@@ -138,31 +155,34 @@ def check_table(table: pd.DataFrame, data: dict[str, Any], source: str) -> None:
         raise ConfigurationError(f"{source} has only {rows} rows; expected at least 5 to split.")
 
 
-def ingest_table(raw_files: RawFiles, params: dict[str, Any]) -> pd.DataFrame:
+def ingest_table(raw_files: RawFiles, dataset: str, data: DataSettings) -> pd.DataFrame:
     """Load the dataset ``regression.dataset`` names (downloading it the first time), check it and
     keep the target, the features and the published split.
+
+    The first node of the app, and the one that reads the data: the checks that need the data
+    (the CSV file exists, has the columns ``regression.data`` names, holds numbers where numbers
+    are expected) stop the run here, before any long work, with one line naming file, column and
+    rows.
 
     Returns:
         A table of raw feature values (numbers, categories as text), the float64 target, and
         ``_split`` where the dataset has a published split; ``attrs["dataset"]`` names it.
     """
-    settings = resolve_settings("regression", params)
-    name, data = settings["dataset"], settings["data"]
-    table = load_table(name, raw_files, data.get("filepath"))
-    source = data["filepath"] if name == "csv" else f"the {name} data"
+    table = load_table(dataset, raw_files, data.filepath)
+    source = data.filepath if dataset == "csv" else f"the {dataset} data"
     check_table(table, data, source)
-    features, categorical = feature_columns(table, data), list(data.get("categorical") or [])
+    features, categorical = feature_columns(table, data), list(data.categorical or [])
     # Numbers keep their kind (whole numbers stay int64), so the served model's signature takes
     # rows exactly as read from the data: MLflow will not cast int64 into a float64 column.
     columns = {c: table[c].astype(str) if c in categorical else pd.to_numeric(table[c])
                for c in features}
-    columns[data["target"]] = table[data["target"]].astype("float64")
+    columns[data.target] = table[data.target].astype("float64")
     if SPLIT_COLUMN in table.columns:
         columns[SPLIT_COLUMN] = table[SPLIT_COLUMN].astype(str)
     result = pd.DataFrame(columns)
-    result.attrs["dataset"] = name
-    logger.info("%s: %d rows, target %s, %d features (%d categorical)", name, len(result),
-                data["target"], len(features), len(categorical))
+    result.attrs["dataset"] = dataset
+    logger.info("%s: %d rows, target %s, %d features (%d categorical)", dataset, len(result),
+                data.target, len(features), len(categorical))
     return result
 
 
@@ -182,7 +202,8 @@ def make_transform(numeric: list[str], categorical: list[str], scale: bool) -> C
     )
 
 
-def split_table(table: pd.DataFrame, params: dict[str, Any]
+def split_table(table: pd.DataFrame, dataset: str, data: DataSettings, split: RegressionSplit,
+                preprocessing: PreprocessingSettings, seed: int
                 ) -> tuple[dict[str, np.ndarray], ColumnTransformer, pd.DataFrame]:
     """Split into train / validation / test, seeded, and fit the feature transform on the
     training rows only.
@@ -195,32 +216,30 @@ def split_table(table: pd.DataFrame, params: dict[str, Any]
         The transformed arrays (float32) with the feature names, the fitted transform, and the
         raw test rows (features and target) that the served model is checked against.
     """
-    settings = resolve_settings("regression", params)
     ingested = table.attrs.get("dataset")
-    if ingested != settings["dataset"]:
+    if ingested != dataset:
         raise ConfigurationError(
-            f"The ingested table is {ingested!r} but regression.dataset is {settings['dataset']!r}: "
-            "run the ingestion stage first (kedro run --pipeline=regression_ingestion --params "
-            f"regression.dataset={settings['dataset']}).")
-    data, split, seed = settings["data"], settings["split"], settings["seed"]
-    target, categorical = data["target"], list(data.get("categorical") or [])
+            f"The ingested table is {ingested!r} but regression.dataset is {dataset!r}: "
+            "run the ingestion stage first (kedro run --pipelines=regression_ingestion --params "
+            f"regression.dataset={dataset}).")
+    target, categorical = data.target, list(data.categorical or [])
     features = feature_columns(table, data)
     if missing := [c for c in [target, *features] if c not in table.columns]:
         raise ConfigurationError(
             f"Column {missing[0]!r} is not in the ingested table: run the ingestion stage again "
-            "(kedro run --pipeline=regression_ingestion).")
+            "(kedro run --pipelines=regression_ingestion).")
     if SPLIT_COLUMN in table.columns:
         train_rows = table[table[SPLIT_COLUMN] == "train"]
         test_rows = table[table[SPLIT_COLUMN] == "test"]
     else:
-        train_rows, test_rows = train_test_split(table, test_size=split["test_fraction"],
+        train_rows, test_rows = train_test_split(table, test_size=split.test_fraction,
                                                  random_state=seed)
     val_rows = train_rows.iloc[:0]
-    if split["validation_fraction"] > 0:
-        train_rows, val_rows = train_test_split(train_rows, test_size=split["validation_fraction"],
+    if split.validation_fraction > 0:
+        train_rows, val_rows = train_test_split(train_rows, test_size=split.validation_fraction,
                                                 random_state=seed)
     numeric = [c for c in features if c not in categorical]
-    transform = make_transform(numeric, categorical, settings["preprocessing"]["scale"])
+    transform = make_transform(numeric, categorical, preprocessing.scale)
     transform.fit(train_rows[features])
 
     def arrays(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -233,14 +252,15 @@ def split_table(table: pd.DataFrame, params: dict[str, Any]
     model_input = {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
                    "x_test": x_test, "y_test": y_test,
                    "feature_names": np.array(transform.get_feature_names_out(), dtype=str),
-                   "dataset": np.array(settings["dataset"])}
+                   "dataset": np.array(dataset)}
     return model_input, transform, test_rows[[*features, target]].reset_index(drop=True)
 
 
 # --- training ----------------------------------------------------------------------------------
 
 
-def train_regressor(model_input: dict[str, np.ndarray], params: dict[str, Any]
+def train_regressor(model_input: dict[str, np.ndarray], model: RegressionModelSettings,
+                    training: StandardTraining, seed: int
                     ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Train the regressor ``regression.model.architecture`` names with a mean-squared-error loss.
 
@@ -251,26 +271,23 @@ def train_regressor(model_input: dict[str, np.ndarray], params: dict[str, Any]
         The trained model (best validation loss when early stopping is on) and its per-epoch
         history of training and validation loss and mean absolute error.
     """
-    settings = resolve_settings("regression", params)
-    training, n_features = settings["training"], model_input["x_train"].shape[1]
+    n_features = model_input["x_train"].shape[1]
 
     def build() -> keras.Model:
-        model = build_regressor(n_features, settings["model"], trace_weights=True)
-        model.compile(optimizer=make_optimizer(training["optimizer"], training["learning_rate"]),
-                      loss="mse", metrics=["mae"])
-        return model
+        regressor = build_regressor(n_features, model, trace_weights=True)
+        return compile_with(regressor, training, len(model_input["x_train"]), loss="mse", metrics=["mae"])
 
     has_validation = len(model_input["x_val"]) > 0
     validation = (model_input["x_val"], model_input["y_val"]) if has_validation else None
-    logger.info("Training %s on %s for up to %d epochs", settings["model"]["architecture"],
-                settings["dataset"], training["epochs"])
-    model, history = train_model(build, (model_input["x_train"], model_input["y_train"]),
-                                 validation, app="regression", seed=settings["seed"],
-                                 training=training, monitor="val_loss" if has_validation else "loss")
-    return plain_model(model), history
+    logger.info("Training %s on %s for up to %d epochs", model.architecture, model_input["dataset"],
+                training.epochs)
+    trained, history = train_model(build, (model_input["x_train"], model_input["y_train"]),
+                                   validation, app="regression", seed=seed, training=training,
+                                   monitor="val_loss" if has_validation else "loss")
+    return plain_model(trained), history
 
 
-def fit_by_gradient_tape(model_input: dict[str, np.ndarray], params: dict[str, Any]
+def fit_by_gradient_tape(model_input: dict[str, np.ndarray], gradient_tape: GradientTapeSettings
                          ) -> dict[str, np.ndarray]:
     """The course's linear regression from scratch: a weight vector ``w`` and a bias ``b`` as
     ``tf.Variable``s, the mean squared error of ``x @ w + b``, its gradients from
@@ -280,8 +297,7 @@ def fit_by_gradient_tape(model_input: dict[str, np.ndarray], params: dict[str, A
         The path of the fit: ``w`` (epochs + 1, features), ``b`` and ``loss`` (epochs + 1,),
         starting from w = 0, b = 0.
     """
-    settings = resolve_settings("regression", params)
-    epochs, learning_rate = (settings["gradient_tape"][k] for k in ("epochs", "learning_rate"))
+    epochs, learning_rate = gradient_tape.epochs, gradient_tape.learning_rate
     x = tf.constant(model_input["x_train"])
     y = tf.constant(model_input["y_train"])
     w = tf.Variable(tf.zeros(x.shape[1]), name="w")
@@ -446,9 +462,10 @@ def plot_weight_paths(gradient_tape_fit: dict[str, np.ndarray], history: dict[st
 
 
 def package_model(model: keras.Model, transform: ColumnTransformer, test_rows: pd.DataFrame,
-                  params: dict[str, Any]) -> TrainedRegressor:
-    """Put the fitted transform in front of the network for serving; a few raw test rows are the
-    input example that MLflow reads the signature from."""
-    target = resolve_settings("regression", params)["data"]["target"]
+                  data: DataSettings) -> TrainedRegressor:
+    """Put the fitted transform in front of the network for serving; a few raw test rows (without
+    the target ``regression.data.target``) are the input example that MLflow reads the signature
+    from."""
+    target = data.target
     return TrainedRegressor(network=model, transform=transform,
                             example=test_rows.drop(columns=[target]).head(5))

@@ -1,8 +1,8 @@
 """The regression app: ingestion -> preprocessing -> training -> evaluation.
 
 Each node carries the namespace ``regression.<stage>``, which groups it in Kedro-Viz and tells
-the parameter-validation hook which app it belongs to; dataset names are already
-``regression.``-prefixed.
+the MLflow hook which app it belongs to; dataset names are already ``regression.``-prefixed. Nodes
+take the narrow settings blocks they use (``params:regression.model``), typed by their signatures.
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ from dl_pipelines.pipelines.regression import nodes
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``regression`` and its four stages ``regression_<stage>``."""
     ingestion = Pipeline([
-        node(nodes.ingest_table, ["raw_files", "params:regression"], "regression.raw_table",
-             name="ingest_table", namespace="regression.ingestion"),
+        node(nodes.ingest_table, ["raw_files", "params:regression.dataset", "params:regression.data"],
+             "regression.raw_table", name="ingest_table", namespace="regression.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(nodes.split_table, ["regression.raw_table", "params:regression"],
+        node(nodes.split_table, ["regression.raw_table", "params:regression.dataset",
+                                "params:regression.data", "params:regression.split",
+                                "params:regression.preprocessing", "params:regression.seed"],
              ["regression.model_input", "regression.transform", "regression.test_rows"],
              name="split_table", namespace="regression.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_regressor, ["regression.model_input", "params:regression"],
+        node(nodes.train_regressor, ["regression.model_input", "params:regression.model",
+                                    "params:regression.training", "params:regression.seed"],
              ["regression.model", "regression.training_history"], name="train_regressor",
              namespace="regression.training"),
-        node(nodes.fit_by_gradient_tape, ["regression.model_input", "params:regression"],
+        node(nodes.fit_by_gradient_tape, ["regression.model_input", "params:regression.gradient_tape"],
              "regression.gradient_tape_fit", name="fit_by_gradient_tape",
              namespace="regression.training"),
     ])
@@ -52,7 +55,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              namespace="regression.evaluation"),
         node(nodes.package_model,
              ["regression.model", "regression.transform", "regression.test_rows",
-              "params:regression"],
+              "params:regression.data"],
              "regression.mlflow_model", name="log_model", namespace="regression.evaluation"),
     ])
     return stage_pipelines("regression", ingestion, preprocessing, training, evaluation)

@@ -19,10 +19,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 import sklearn
-from kedro_mlflow.io.models import MlflowModelTrackingDataset
 from mlflow.models import infer_signature
+from mlflow.models.model import ModelInfo
 
-from dl_pipelines.datasets import keras_requirements
+from dl_pipelines.datasets import LoggedModelDataset, keras_requirements
 
 
 def predict_rows(network: keras.Model, transform: Any, rows: pd.DataFrame) -> np.ndarray:
@@ -59,33 +59,32 @@ class RawFeatureRegressor(mlflow.pyfunc.PythonModel):
         return predict_rows(self.network, self.transform, model_input)
 
 
-class RegressionModelTrackingDataset(MlflowModelTrackingDataset):
-    """kedro-mlflow's model dataset for a :class:`TrainedRegressor`: logs a pyfunc model whose
-    artifacts are the ``.keras`` network and the pickled transform, with the signature and input
-    example read from the raw example rows.
+class RegressionModelDataset(LoggedModelDataset):
+    """The served model of a :class:`TrainedRegressor`: an MLflow pyfunc model whose artifacts are
+    the ``.keras`` network and the pickled transform, with the signature and input example read
+    from the raw example rows; registered as ``registered_model_name``.
 
     Example (``conf/base/catalog_regression.yml``)::
 
         regression.mlflow_model:
-          type: dl_pipelines.pipelines.regression.serving.RegressionModelTrackingDataset
-          save_args: {name: regression_model}
+          type: dl_pipelines.pipelines.regression.serving.RegressionModelDataset
+          name: regression_model
+          registered_model_name: dl_pipelines.regression
     """
 
-    def __init__(self, save_args: dict[str, Any] | None = None, **kwargs: Any):
-        super().__init__(flavor="mlflow.pyfunc", pyfunc_workflow="python_model",
-                         save_args=save_args, **kwargs)
-
-    def _save(self, model: TrainedRegressor) -> None:
+    def log(self, model: TrainedRegressor, name: str, registered_model_name: str | None) -> ModelInfo:
         with tempfile.TemporaryDirectory() as folder:
             network_path, transform_path = Path(folder, "network.keras"), Path(folder, "transform.pkl")
             model.network.save(network_path)
             transform_path.write_bytes(pickle.dumps(model.transform))
-            self._save_args.update(
+            return mlflow.pyfunc.log_model(
+                name=name,
+                python_model=RawFeatureRegressor(),
                 artifacts={"network": str(network_path), "transform": str(transform_path)},
                 signature=infer_signature(model.example, model.predict(model.example)),
                 input_example=model.example,
                 # Stated, not inferred (MLflow's inference reloads the model in a subprocess).
                 pip_requirements=[*keras_requirements(), f"scikit-learn=={sklearn.__version__}",
                                   f"pandas=={pd.__version__}"],
+                registered_model_name=registered_model_name,
             )
-            super()._save(RawFeatureRegressor())

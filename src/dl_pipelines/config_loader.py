@@ -1,0 +1,30 @@
+"""Kedro's configuration loader, with every app's parameters turned into its effective settings.
+
+Settings left at ``null`` take their preset's value and the ``run`` block fills each app's
+``training`` (see :mod:`dl_pipelines.core.settings`). Done here, where Kedro loads parameters,
+it holds for everything that reads them: ``kedro run``, Kedro-Viz, notebooks, Airflow DAGs. Kedro
+then builds the typed blocks the nodes ask for from their type hints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.config import OmegaConfigLoader
+
+from dl_pipelines.core.settings import effective_settings
+
+
+class SettingsConfigLoader(OmegaConfigLoader):
+    """``OmegaConfigLoader`` whose ``parameters`` hold each app's effective settings, validated:
+    a bad value stops with one line naming it, before any work (``settings.CONFIG_LOADER_CLASS``)."""
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        config = super().__getitem__(key)
+        if key != "parameters":
+            return config
+        from dl_pipelines.pipeline_registry import APPS  # the apps' settings models; imported late
+
+        run = config.get("run") or {}
+        return {**config, **{app: effective_settings(app, config[app], package.Settings, run).model_dump()
+                             for app, package in APPS.items() if app in config}}

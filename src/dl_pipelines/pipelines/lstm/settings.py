@@ -1,0 +1,112 @@
+"""Typed settings of the lstm app (``conf/base/parameters_lstm.yml``).
+
+What needs no file is checked here, before any work; what needs the user's CSV (its dates,
+numbers and length) is checked by the ingestion node, which reads the file anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from dl_pipelines.core.settings import (
+    AppSettings,
+    Count,
+    DropoutRate,
+    Flag,
+    Fraction,
+    Settings,
+    SplitSettings,
+    StandardTraining,
+    WholeNumber,
+)
+
+Architecture = Literal["lstm", "gru", "simple_rnn", "dense"]
+GENERATED = ("logistic_map", "noisy_sine")
+
+
+class GeneratedSettings(Settings):
+    length: Count = 1000
+    logistic_x0: Fraction = 0.1
+    noise_seed: WholeNumber = 0
+
+
+class CsvSettings(Settings):
+    path: str | None = None
+    time_column: str | None = "date"
+    value_columns: Annotated[list[str], Field(min_length=1)] | None = None
+    date_format: str | None = None
+
+
+class ChronologicalSplit(SplitSettings):
+    """Fractions of the whole series, in time order: train | validation | test."""
+
+    @model_validator(mode="after")
+    def _leaves_a_training_part(self) -> ChronologicalSplit:
+        if self.validation_fraction + self.test_fraction >= 1:
+            raise ValueError(f"Parameters lstm.split.validation_fraction={self.validation_fraction!r} and "
+                             f"test_fraction={self.test_fraction!r} leave nothing to train on; expected a "
+                             "sum below 1")
+        return self
+
+
+class PreprocessingSettings(Settings):
+    time_steps: Count
+    horizon: Count = 1
+    scaling: Literal["standard", "minmax", "none"] = "standard"
+    gaps: Literal["drop", "ffill", "interpolate"] = "drop"
+
+
+class ForecasterSettings(Settings):
+    architecture: Architecture
+    units: Count
+    layers: Count
+    dropout: DropoutRate = 0.0
+    residual: Flag
+
+
+class ForecastSettings(Settings):
+    extrapolation_steps: Count
+
+
+class LstmSettings(AppSettings):
+    dataset: Literal["logistic_map", "noisy_sine", "usd_eur", "csv"]
+    generated: GeneratedSettings
+    csv: CsvSettings
+    split: ChronologicalSplit
+    preprocessing: PreprocessingSettings
+    model: ForecasterSettings
+    training: StandardTraining
+    forecast: ForecastSettings
+
+    @model_validator(mode="after")
+    def _the_series_is_known_and_long_enough(self) -> LstmSettings:
+        if self.dataset == "csv" and not self.csv.path:
+            raise ValueError("Parameter lstm.csv.path is not set; expected the path of your CSV file, e.g. "
+                             "--params lstm.dataset=csv,lstm.csv.path=data/01_raw/my.csv")
+        length = self.generated.length
+        if self.dataset in GENERATED and (problem := length_problem(length, self.split, self.preprocessing)):
+            raise ValueError(f"Parameter lstm.generated.length={length}: the series {self.dataset!r} "
+                             f"{problem}")
+        return self
+
+
+def split_sizes(rows: int, split: SplitSettings) -> tuple[int, int, int]:
+    """Rows of the chronological train, validation and test parts (fractions of the series)."""
+    test = int(round(rows * split.test_fraction))
+    validation = int(round(rows * split.validation_fraction))
+    return rows - validation - test, validation, test
+
+
+def length_problem(rows: int, split: SplitSettings, preprocessing: PreprocessingSettings) -> str:
+    """Why ``rows`` values are too few for the windows of ``time_steps`` + ``horizon`` in each
+    part of the split, or ``""`` when they are enough."""
+    time_steps, horizon = preprocessing.time_steps, preprocessing.horizon
+    train, validation, test = split_sizes(rows, split)
+    if train >= time_steps + horizon and min(validation, test) >= horizon:
+        return ""
+    return (f"has {rows} usable rows, too few for lstm.preprocessing.time_steps={time_steps} "
+            f"+ horizon={horizon}: the split gives {train} train / {validation} validation / {test} "
+            f"test rows, and training needs at least {time_steps + horizon}, validation and test at "
+            f"least {horizon} each; use a longer series or smaller time_steps / horizon")

@@ -1,0 +1,85 @@
+"""Typed settings of the regression app (``conf/base/parameters_regression.yml``).
+
+What needs the data itself (does the CSV file exist, has it the target, feature and categorical
+columns, are its numbers numbers) is checked by the ingestion node, which reads the file anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from dl_pipelines.core.settings import (
+    AppSettings,
+    Count,
+    DropoutRate,
+    Flag,
+    Fraction,
+    NonNegativeNumber,
+    PositiveNumber,
+    Settings,
+    StandardTraining,
+    WholeNumber,
+)
+
+ColumnName = Annotated[str, Field(min_length=1)]
+
+
+class DataSettings(Settings):
+    filepath: Annotated[str, Field(min_length=1)] | None = None
+    target: ColumnName | None = None
+    features: Annotated[list[ColumnName], Field(min_length=1)] | None = None
+    categorical: list[ColumnName] | None = None
+
+    @model_validator(mode="after")
+    def _categorical_among_features(self) -> DataSettings:
+        extra = [c for c in self.categorical or [] if self.features and c not in self.features]
+        if extra:
+            raise ValueError(f"Column {extra[0]!r} is in regression.data.categorical but not among the "
+                             "features; add it to regression.data.features")
+        return self
+
+
+class RegressionSplit(Settings):
+    """The shared split, but the validation set may be left out."""
+
+    validation_fraction: Annotated[float, Field(ge=0, lt=1)]  # 0: no validation set
+    test_fraction: Fraction = 0.2
+
+
+class PreprocessingSettings(Settings):
+    scale: Flag
+
+
+class RegressionModelSettings(Settings):
+    architecture: Literal["linear", "deep"]
+    units: Annotated[list[Count], Field(min_length=1)] = [100, 100]
+    l2: NonNegativeNumber
+    dropout: DropoutRate = 0.0
+    batch_norm: Flag = False
+
+
+class GradientTapeSettings(Settings):
+    epochs: WholeNumber
+    learning_rate: PositiveNumber
+
+
+class RegressionSettings(AppSettings):
+    dataset: Literal["diabetes", "linear_toy", "boston_housing", "fuel_consumption", "csv"]
+    data: DataSettings
+    split: RegressionSplit
+    preprocessing: PreprocessingSettings
+    model: RegressionModelSettings
+    training: StandardTraining
+    gradient_tape: GradientTapeSettings
+
+    @model_validator(mode="after")
+    def _file_and_target_named(self) -> RegressionSettings:
+        if self.dataset == "csv" and self.data.filepath is None:
+            raise ValueError("regression.data.filepath is not set; regression.dataset=csv needs the path "
+                             "of a CSV file (--params regression.data.filepath=data/01_raw/my.csv)")
+        if self.data.target is None:
+            raise ValueError("regression.data.target is not set; expected the name of the column to "
+                             "predict (--params regression.data.target=<column>)")
+        return self

@@ -100,7 +100,7 @@ def test_dockerignore_sends_the_package_and_conf_but_no_data_or_secrets():
     patterns = [line.strip() for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
     for path in ("pyproject.toml", "README.md", "src/dl_pipelines/__init__.py",
-                 "src/dl_pipelines/pipelines/cnn/pipeline.py", "conf/base/catalog_cnn.yml",
+                 "src/dl_pipelines/pipelines/cnn/pipeline.py", "conf/base/catalog.yml",
                  "conf/base/globals.yml", "conf/base/mlflow.yml"):
         assert not dockerignored(path, patterns), path
     for path in ("data/01_raw/mnist/train-images-idx3-ubyte.gz", "mlflow.db", "mlruns/0/meta.yaml",
@@ -120,17 +120,29 @@ def path_values(entry: Any) -> list[str]:
     return found + [p for v in entry.values() for p in path_values(v)]
 
 
-def test_every_catalog_path_starts_at_data_root():
+def test_every_catalog_path_starts_at_data_root_written_once():
     globals_ = yaml.safe_load((PROJECT_ROOT / "conf/base/globals.yml").read_text())
     assert globals_["data_root"] == "data"
-    paths = [path for file in sorted((PROJECT_ROOT / "conf/base").glob("catalog_*.yml"))
-             for entry in yaml.safe_load(file.read_text()).values() for path in path_values(entry)]
-    assert len(paths) > 60
-    assert all(path.startswith(DATA_ROOT + "/") for path in paths), \
-        [p for p in paths if not p.startswith(DATA_ROOT + "/")]
-    # the parameters' working folders stay local: only the catalog follows data_root
-    training = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_cnn.yml").read_text())["cnn"]["training"]
-    assert training["checkpoint_dir"] == "data/06_models/checkpoints"
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog.yml").read_text())
+    assert catalog["_root"] == DATA_ROOT
+    paths = [path for name, entry in catalog.items() if not name.startswith("_")
+             for path in path_values(entry)]
+    assert len(paths) > 30
+    assert all(path.startswith("${_root}/") for path in paths), [p for p in paths if "${_root}/" not in p]
+    # the run's working folders stay local: only the catalog follows data_root
+    run = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters.yml").read_text())["run"]
+    assert run["checkpoint_dir"] == "data/06_models/checkpoints"
+
+
+def test_every_dataset_has_a_kedro_viz_layer(project):
+    catalog = catalog_of(project)
+    names = {name for pipeline in register_pipelines().values() for name in pipeline.datasets()
+             if not name.startswith("params:") and name != "parameters"}
+    layers = {name: (catalog.get(name).metadata or {}).get("kedro-viz", {}).get("layer")
+              for name in names}
+    assert not [name for name, layer in layers.items() if layer is None]
+    assert set(layers.values()) == {"raw", "intermediate", "model_input", "models", "model_output",
+                                    "reporting"}
 
 
 def context_of(project: Path, **runtime_params: Any):
@@ -148,12 +160,12 @@ def test_data_root_defaults_to_the_project_data_folder(project):
     catalog = catalog_of(project)
     data = project / "data"
     cached = catalog.get("cnn.model_input")  # read once per run: a CachedDataset wrapping the file
-    assert cached._dataset._filepath == data / "05_model_input/cnn/model_input.npz"
-    assert catalog.get("raw_files").load().root == data / "01_raw"
+    assert str(cached._dataset._filepath) == (data / "05_model_input/cnn/model_input.npz").as_posix()
+    assert catalog.get("raw_files").load().root == str(data / "01_raw")
     model = catalog.get("cnn.model")._dataset
-    assert str(model._filepath) == (data / "06_models/cnn/classifier.keras").as_posix()
-    report = catalog.get("cnn.classification_report")  # an MLflow artifact wrapping a CSV dataset
-    assert str(report._filepath) == (data / "08_reporting/cnn/classification_report.csv").as_posix()
+    assert str(model._filepath) == (data / "06_models/cnn/model.keras").as_posix()
+    report = catalog.get("cnn.classification_report")  # a CSV file, also logged to MLflow
+    assert report._filepath == (data / "08_reporting/cnn/classification_report.csv").as_posix()
 
 
 def test_data_root_set_at_run_time_moves_every_dataset(project, tmp_path):
@@ -162,16 +174,16 @@ def test_data_root_set_at_run_time_moves_every_dataset(project, tmp_path):
     catalog.save("cnn.model_input", {"x_train": np.arange(3)})
     assert (shared / "05_model_input/cnn/model_input.npz").is_file()
     assert catalog.load("cnn.model_input")["x_train"].tolist() == [0, 1, 2]
-    assert catalog.get("raw_files").load().root == shared / "01_raw"
+    assert catalog.get("raw_files").load().root == str(shared / "01_raw")
     assert not (project / "data" / "05_model_input").exists()
 
 
 def test_data_root_can_be_an_fsspec_url(project, tmp_path):
-    # s3fs is not installed here (kedro-mlflow instantiates every dataset): the config only
-    config = context_of(project, data_root="s3://bucket/dl").config_loader["catalog"]
-    model_input = config["cnn.model_input"]["dataset"]  # inside its CachedDataset
-    assert model_input["filepath"] == "s3://bucket/dl/05_model_input/cnn/model_input.npz"
-    assert config["raw_files"]["path"] == "s3://bucket/dl/01_raw"
+    s3 = catalog_of(project, data_root="s3://bucket/dl")
+    model_input = s3.get("cnn.model_input")._dataset  # inside its CachedDataset
+    assert model_input._protocol == "s3"
+    assert str(model_input._filepath) == "bucket/dl/05_model_input/cnn/model_input.npz"
+    assert s3.get("raw_files").load().root == "s3://bucket/dl/01_raw"
 
     root = f"/{tmp_path.name}"
     catalog = catalog_of(project, data_root=f"memory://{root}")

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from dl_pipelines.core import images
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.images import ingest_images, split_images
 from dl_pipelines.pipelines.gan import nodes
-from dl_pipelines.pipelines.gan import settings as gan_settings
 from dl_pipelines.pipelines.gan.models import (
     DCGAN,
     build_dcgan,
@@ -189,7 +189,7 @@ def test_bad_parameters_are_named_in_one_line(change, culprit):
 
 
 def test_a_dataset_the_dcgan_cannot_take_stops_before_any_download(monkeypatch):
-    monkeypatch.setitem(gan_settings.IMAGE_SHAPES, "mnist", (30, 30, 1))
+    monkeypatch.setitem(images.IMAGE_SHAPES, "mnist", (30, 30, 1))
     with pytest.raises(ConfigurationError, match="cannot take the 30x30x1 mnist images") as error:
         settings(dataset="mnist")
     assert "\n" not in str(error.value)
@@ -204,7 +204,7 @@ def test_images_the_dcgan_cannot_take_stop_before_training(model_input):
 def test_documented_presets_are_valid_and_fill_every_null():
     for name, preset in raw_params("gan")["presets"].items():
         s = app_settings("gan", dataset=preset.get("dataset", name), preset=name)
-        assert s.dataset in gan_settings.IMAGE_SHAPES
+        assert s.dataset in images.IMAGE_SHAPES
         assert s.model.noise_size == preset["model"]["noise_size"]
         assert s.training.beta_1 == preset["training"]["beta_1"]
         assert s.evaluation.classifier.epochs == preset["evaluation"]["classifier"]["epochs"]

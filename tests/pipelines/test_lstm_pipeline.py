@@ -46,7 +46,7 @@ def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     client = mlflow.MlflowClient()
     assert [m.step for m in client.get_metric_history(run_row.run_id, "lstm.val_loss")] == [0, 1]
     artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "lstm")}
-    assert FIGURES | {"lstm/test_forecasts.csv"} <= artifacts
+    assert FIGURES | {"lstm/test_forecasts_report.csv"} <= artifacts
 
     model_input = np.load(project / "data/05_model_input/lstm/model_input.npz")
     windows = model_input["x_test"][:8].astype("float32")  # raw values: the model scales them

@@ -14,7 +14,7 @@ from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 QUICK = {"synthetic": {"users": 300, "items": 80, "genres": 5, "ratings_per_user": 15},
          "training": {"epochs": 15, "learning_rate": 0.05, "verbose": 0}}
 STAGES = ["rbm_ingestion", "rbm_preprocessing", "rbm_training", "rbm_evaluation"]
-ARTIFACTS = {"rbm/training.png", "rbm/ranking_metrics.png", "rbm/ranking_metrics.csv",
+ARTIFACTS = {"rbm/training.png", "rbm/ranking_metrics.png", "rbm/ranking_metrics_report.csv",
              "rbm/recommendations.parquet", "rbm/user_recommendations.md"}
 MOVIELENS_100K = SHARED_DATASETS / "movielens_100k"
 

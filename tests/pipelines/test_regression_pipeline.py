@@ -29,7 +29,7 @@ def served_matches_the_network(project, run_id, target):
     transformed test arrays."""
     rows = pd.read_parquet(project / "data/05_model_input/regression/test_rows.parquet")
     model_input = np.load(project / "data/05_model_input/regression/model_input.npz")
-    network = keras.saving.load_model(project / "data/06_models/regression/regressor.keras")
+    network = keras.saving.load_model(project / "data/06_models/regression/model.keras")
     served = mlflow.pyfunc.load_model(f"runs:/{run_id}/regression_model")
     features = rows.drop(columns=[target])
     assert served.metadata.get_input_schema().input_names() == list(features.columns)

@@ -25,6 +25,9 @@ from dl_pipelines.core.settings import SplitSettings
 logger = logging.getLogger(__name__)
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+# Known before ingestion, so a model that cannot take a dataset's images stops before any download.
+IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
+                "cifar10": (32, 32, 3)}
 
 DIGIT_NAMES = [str(digit) for digit in range(10)]
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -33,7 +33,8 @@ WholeNumber = Annotated[int, Field(strict=True, ge=0)]
 PositiveNumber = Annotated[float, Field(strict=True, gt=0)]
 NonNegativeNumber = Annotated[float, Field(strict=True, ge=0)]
 Fraction = Annotated[float, Field(strict=True, gt=0, lt=1)]
-DropoutRate = Annotated[float, Field(strict=True, ge=0, lt=1)]
+FractionOrZero = Annotated[float, Field(strict=True, ge=0, lt=1)]
+DropoutRate = FractionOrZero
 Flag = Annotated[bool, Field(strict=True)]  # true or false; not "yes", not 1
 
 Optimizer = Literal["sgd", "momentum", "adagrad", "rmsprop", "adam"]

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from dl_pipelines.core.images import IMAGE_SHAPES
 from dl_pipelines.core.settings import (
     AppSettings,
     Count,
@@ -15,10 +16,6 @@ from dl_pipelines.core.settings import (
     StandardTraining,
 )
 from dl_pipelines.pipelines.autoencoder.models import shape_problem
-
-# Image shapes of the datasets, known before ingestion, so a code size or architecture that
-# cannot take them stops before any download or training (training checks the real shape again).
-IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1)}
 
 
 class AutoencoderModelSettings(Settings):

@@ -50,10 +50,10 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     grid_search = Pipeline([
         node(nodes.grid_search, ["cnn.model_input", "params:cnn.model", "params:cnn.training",
-                                 "params:cnn.grid_search", "params:cnn.seed"], "cnn.grid_search_results",
+                                 "params:cnn.grid_search", "params:cnn.seed"], "cnn.grid_search_report",
              name="grid_search",
              namespace="cnn.grid_search"),
-        node(nodes.plot_grid_search, "cnn.grid_search_results", "cnn.grid_search_plot",
+        node(nodes.plot_grid_search, "cnn.grid_search_report", "cnn.grid_search_heatmap_plot",
              name="plot_grid_search",
              namespace="cnn.grid_search"),
     ])

@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dl_pipelines.core.classifiers import ClassifierSettings
+from dl_pipelines.core.images import IMAGE_SHAPES
 from dl_pipelines.core.settings import (
     AppSettings,
     Count,
     DropoutRate,
+    FractionOrZero,
     PositiveNumber,
     Settings,
     SplitSettings,
@@ -19,11 +21,7 @@ from dl_pipelines.core.settings import (
 )
 from dl_pipelines.pipelines.gan.models import shape_problem
 
-Decay = Annotated[float, Field(ge=0, lt=1)]  # a moving average's decay: beta_1, generator_ema
-
-# Image shapes of the datasets, known before ingestion, so a dataset the DCGAN cannot take stops
-# before any download (training checks the real shape again).
-IMAGE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1)}
+Decay = FractionOrZero  # a moving average's decay: beta_1, generator_ema
 
 
 class GanModel(Settings):
@@ -31,7 +29,7 @@ class GanModel(Settings):
     generator_filters: Annotated[Count, Field(multiple_of=4)]
     discriminator_filters: Count
     dropout: DropoutRate = 0.3
-    label_smoothing: Annotated[float, Field(ge=0, lt=0.5)]
+    label_smoothing: Annotated[float, Field(strict=True, ge=0, lt=0.5)]
     generator_ema: Decay
 
 

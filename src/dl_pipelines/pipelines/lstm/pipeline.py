@@ -35,7 +35,7 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.forecast, ["lstm.model", "lstm.model_input", "params:lstm.forecast"], "lstm.forecasts",
              name="forecast", namespace="lstm.evaluation"),
         node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.model_input"],
-             ["lstm.test_metrics", "lstm.test_forecasts"], name="evaluate_forecasts",
+             ["lstm.test_metrics", "lstm.test_forecasts_report"], name="evaluate_forecasts",
              namespace="lstm.evaluation"),
         node(nodes.plot_learning_curves, "lstm.training_history", "lstm.learning_curves_plot",
              name="plot_learning_curves", namespace="lstm.evaluation"),

@@ -10,6 +10,7 @@ from dl_pipelines.core.settings import (
     AppSettings,
     Count,
     Fraction,
+    FractionOrZero,
     NonNegativeNumber,
     PositiveNumber,
     Settings,
@@ -17,7 +18,7 @@ from dl_pipelines.core.settings import (
     WholeNumber,
 )
 
-Momentum = Annotated[float, Field(ge=0, lt=1)]
+Momentum = FractionOrZero
 
 
 class SyntheticSettings(Settings):

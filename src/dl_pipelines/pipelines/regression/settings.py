@@ -16,6 +16,7 @@ from dl_pipelines.core.settings import (
     DropoutRate,
     Flag,
     Fraction,
+    FractionOrZero,
     NonNegativeNumber,
     PositiveNumber,
     Settings,
@@ -44,7 +45,7 @@ class DataSettings(Settings):
 class RegressionSplit(Settings):
     """The shared split, but the validation set may be left out."""
 
-    validation_fraction: Annotated[float, Field(ge=0, lt=1)]  # 0: no validation set
+    validation_fraction: FractionOrZero  # 0: no validation set
     test_fraction: Fraction = 0.2
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/run.py               # all four, 3 runs per figure (~40 min, 2 cores)
     .venv/bin/python benchmarks/run.py --only fixed-cost cnn-mnist --repeats 5
-    .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output benchmarks.md
+    .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output /tmp/bench.md
 
 1. ``pipeline-vs-plain``: each app's pipeline next to a plain Keras script of the same model,
    data and epochs (``pipeline_vs_plain.py``);
@@ -13,13 +13,17 @@
    (``rbm_scaling.py``).
 
 Each figure is the median of ``--repeats`` runs, each in a fresh process; each table names the
-machine and the versions. Progress goes to stderr, the tables to stdout (and ``--output``).
+machine, the versions and the day. Progress goes to stderr, the tables to stdout and into the
+results file the docs link to (``docs/benchmarks/results.md``, or ``--output``): each benchmark
+that ran replaces its own section there and leaves the others as they were measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -30,6 +34,21 @@ import rbm_scaling
 from common import APPS
 
 SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling"]
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "results.md"
+HEADER = ("# Benchmark results\n\nWritten by `benchmarks/run.py` (what each benchmark measures: "
+          "[the benchmarks page](README.md)); not edited by hand. A benchmark that runs again replaces "
+          "its own section.")
+
+
+def write_section(path: Path, section: str, table: str) -> None:
+    """Put ``table`` into the ``section`` of the results file, keeping every other section."""
+    text = path.read_text() if path.is_file() else ""
+    sections = {name: match.group(0) for name in SECTIONS
+                if (match := re.search(rf"<!-- {name} -->.*?<!-- /{name} -->", text, re.S))}
+    day = datetime.date.today().isoformat()
+    sections[section] = f"<!-- {section} -->\n## {section}\n\nMeasured {day}.\n\n{table}\n<!-- /{section} -->"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join([HEADER, *(sections[name] for name in SECTIONS if name in sections)]) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rbm-ratings", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000],
                         help="sizes of the RBM scaling series (default: 100000 1000000 10000000)")
     parser.add_argument("--mirror", help="where to fetch MNIST from (sets DL_PIPELINES_DATA_MIRROR)")
-    parser.add_argument("--output", type=Path, help="also write the tables to this Markdown file")
+    parser.add_argument("--output", type=Path, default=RESULTS,
+                        help="the results file to update (default: docs/benchmarks/results.md)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats {args.repeats}: expected a whole number >= 1")
@@ -57,15 +77,13 @@ def main(argv: list[str] | None = None) -> None:
         "rbm-scaling": lambda: rbm_scaling.table(
             rbm_scaling.measure(args.rbm_ratings, args.repeats, epochs=1), 1, args.repeats),
     }
-    tables = []
     for section in SECTIONS:
         if section in args.only:
-            tables.append(benchmarks[section]())
-            print(tables[-1] + "\n", flush=True)
-            if args.output:  # after each table: a long run interrupted keeps what it measured
-                args.output.write_text("\n\n".join(tables) + "\n")
-    if args.output:
-        print(f"Tables written to {args.output}", file=sys.stderr)
+            table = benchmarks[section]()
+            print(table + "\n", flush=True)
+            # After each table: a long run interrupted keeps what it measured.
+            write_section(args.output, section, table)
+    print(f"Tables written to {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -192,23 +192,36 @@ class LoggedModelDataset(AbstractDataset[Any, Any]):
     Registry as ``registered_model_name``, its version tagged with the run's dataset (and given
     that dataset as an alias: ``models:/dl_pipelines.cnn@mnist`` is the last model trained on MNIST).
 
+    With ``dataset`` (a Kedro dataset definition, e.g. the ``.keras`` file), the model is also saved
+    there and loaded from there, so the training stage's output is both the file later stages read
+    and the registered model. Without it, loading gives the latest registered version as an MLflow
+    pyfunc model.
+
     kedro-mlflow's ``MlflowModelTrackingDataset`` takes the signature from the catalog YAML; a
     model's signature is known only once it is trained, so subclasses log it themselves
-    (:meth:`log`). Loading gives the latest registered version as an MLflow pyfunc model.
+    (:meth:`log`).
     """
 
     def __init__(self, name: str, registered_model_name: str | None = None,
-                 metadata: dict[str, Any] | None = None):
+                 dataset: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None):
         self._name = name
         self._registered_model_name = registered_model_name
+        self._dataset = None
+        if dataset is not None:
+            dataset_class, config = parse_dataset_definition(dict(dataset))
+            self._dataset = dataset_class(**config)
         self.metadata = metadata
 
     def log(self, model: Any, name: str, registered_model_name: str | None) -> ModelInfo:
         raise NotImplementedError
 
     def save(self, data: Any) -> None:
+        if self._dataset is not None:
+            self._dataset.save(data)
         if mlflow.active_run() is None:
-            raise DatasetError(f"No active MLflow run to log the model {self._name!r} to.")
+            if self._dataset is None:
+                raise DatasetError(f"No active MLflow run to log the model {self._name!r} to.")
+            return  # MLflow tracking is off for this pipeline (mlflow.yml): the file is enough
         info = self.log(data, self._name, self._registered_model_name)
         version = info.registered_model_version
         if version is None:
@@ -220,12 +233,18 @@ class LoggedModelDataset(AbstractDataset[Any, Any]):
             client.set_registered_model_alias(self._registered_model_name, dataset.replace("-", "_"), version)
 
     def load(self) -> Any:
+        if self._dataset is not None:
+            return self._dataset.load()
         if self._registered_model_name is None:
             raise DatasetError(f"The model {self._name!r} is not registered; load it from its run.")
         return mlflow.pyfunc.load_model(f"models:/{self._registered_model_name}/latest")
 
+    def _exists(self) -> bool:
+        return self._dataset is not None and self._dataset.exists()
+
     def _describe(self) -> dict[str, Any]:
-        return {"name": self._name, "registered_model_name": self._registered_model_name}
+        return {"name": self._name, "registered_model_name": self._registered_model_name,
+                "dataset": self._dataset._describe() if self._dataset is not None else None}
 
 
 class KerasModelDataset(LoggedModelDataset):
@@ -234,10 +253,10 @@ class KerasModelDataset(LoggedModelDataset):
 
     Example (``conf/base/catalog_cnn.yml``)::
 
-        cnn.mlflow_model:
+        rbm.mlflow_model:
           type: dl_pipelines.datasets.KerasModelDataset
-          name: cnn_classifier
-          registered_model_name: dl_pipelines.cnn
+          name: rbm_recommender
+          registered_model_name: dl_pipelines.rbm
     """
 
     def log(self, model: Any, name: str, registered_model_name: str | None) -> ModelInfo:

@@ -175,7 +175,3 @@ def plot_codes(encoded: dict[str, np.ndarray], baseline: dict[str, np.ndarray],
     return code_scatter({"autoencoder": encoded["codes"], "PCA": baseline["codes"]},
                         model_input["y_test"], names, title="Codes of the test images")
 
-
-def package_model(model: keras.Model) -> keras.Model:
-    """Hand the trained autoencoder to the MLflow model dataset, which logs it with its signature."""
-    return model

@@ -59,7 +59,5 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.plot_codes,
              ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input"],
              "autoencoder.codes_plot", name="plot_codes", namespace="autoencoder.evaluation"),
-        node(nodes.package_model, "autoencoder.model", "autoencoder.mlflow_model",
-             name="log_model", namespace="autoencoder.evaluation"),
     ])
     return stage_pipelines("autoencoder", ingestion, preprocessing, training, evaluation)

@@ -137,7 +137,3 @@ def plot_grid_search(results: pd.DataFrame) -> Figure:
     table = results.pivot(index="learning_rate", columns="l2", values="val_accuracy")
     return plotting.heatmap(table, title="Grid search: best validation accuracy")
 
-
-def package_model(model: keras.Model) -> keras.Model:
-    """Hand the trained model to the MLflow model dataset, which logs it with its signature."""
-    return model

@@ -45,8 +45,6 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.plot_misclassified, ["cnn.test_predictions", "cnn.model_input", "params:cnn.evaluation"],
              "cnn.misclassified_plot", name="plot_misclassified",
              namespace="cnn.evaluation"),
-        node(nodes.package_model, "cnn.model", "cnn.mlflow_model", name="log_model",
-             namespace="cnn.evaluation"),
     ])
     grid_search = Pipeline([
         node(nodes.grid_search, ["cnn.model_input", "params:cnn.model", "params:cnn.training",

@@ -309,8 +309,3 @@ def plot_samples(generated: dict[str, np.ndarray], classifier: keras.Model,
     titles = [f"{names[p.argmax()]} ({p.max():.0%})" for p in probabilities]
     return plotting.image_grid(images, titles, title="Generated images, as the classifier reads them")
 
-
-def package_generator(generator: keras.Model) -> keras.Model:
-    """Hand the generator to the MLflow model dataset, which logs it with its signature
-    (noise in, images in [-1, 1] out)."""
-    return generator

@@ -56,7 +56,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              "gan.test_metrics", name="score_samples", namespace="gan.evaluation"),
         node(nodes.plot_samples, ["gan.generated_images", "gan.classifier", "gan.model_input"],
              "gan.samples_plot", name="plot_samples", namespace="gan.evaluation"),
-        node(nodes.package_generator, "gan.generator", "gan.mlflow_model",
-             name="log_model", namespace="gan.evaluation"),
     ])
     return stage_pipelines("gan", ingestion, preprocessing, training, evaluation)

@@ -480,7 +480,3 @@ def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
     """Training against validation loss (MSE of the scaled series) and MAE by epoch."""
     return plotting.learning_curves(history, title="lstm: learning curves (scaled units)")
 
-
-def package_model(model: keras.Model) -> keras.Model:
-    """Hand the trained model to the MLflow model dataset, which logs it with its signature."""
-    return model

@@ -45,7 +45,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="plot_test_span", namespace="lstm.evaluation"),
         node(nodes.plot_extrapolation, ["lstm.forecasts", "lstm.model_input"],
              "lstm.extrapolation_plot", name="plot_extrapolation", namespace="lstm.evaluation"),
-        node(nodes.package_model, "lstm.model", "lstm.mlflow_model", name="log_model",
-             namespace="lstm.evaluation"),
     ])
     return stage_pipelines("lstm", ingestion, preprocessing, training, evaluation)

@@ -162,7 +162,7 @@ def test_data_root_defaults_to_the_project_data_folder(project):
     cached = catalog.get("cnn.model_input")  # read once per run: a CachedDataset wrapping the file
     assert str(cached._dataset._filepath) == (data / "05_model_input/cnn/model_input.npz").as_posix()
     assert catalog.get("raw_files").load().root == str(data / "01_raw")
-    model = catalog.get("cnn.model")._dataset
+    model = catalog.get("cnn.model")._dataset._dataset  # the file inside the logged model
     assert str(model._filepath) == (data / "06_models/cnn/model.keras").as_posix()
     report = catalog.get("cnn.classification_report")  # a CSV file, also logged to MLflow
     assert report._filepath == (data / "08_reporting/cnn/classification_report.csv").as_posix()
@@ -187,7 +187,7 @@ def test_data_root_can_be_an_fsspec_url(project, tmp_path):
 
     root = f"/{tmp_path.name}"
     catalog = catalog_of(project, data_root=f"memory://{root}")
-    assert catalog.get("cnn.model")._dataset._protocol == "memory"
+    assert catalog.get("cnn.model")._dataset._dataset._protocol == "memory"
     catalog.save("cnn.training_history", {"loss": [0.5]})
     memory = fsspec.filesystem("memory")
     try:

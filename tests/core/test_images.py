@@ -65,7 +65,7 @@ def test_real_mnist_through_a_local_mirror(tmp_path, mnist_mirror, monkeypatch):
     from dl_pipelines.core.download import RawFiles as Store
     from tests.conftest import PROJECT_ROOT
 
-    sources = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_raw.yml").read_text())
+    sources = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog.yml").read_text())
     monkeypatch.setenv(MIRROR_ENV, mnist_mirror)
     data = load_image_dataset("mnist", Store(tmp_path / "raw", sources["raw_files"]["sources"]))
     assert data["x_train"].shape == (60000, 28, 28, 1) and data["x_test"].shape == (10000, 28, 28, 1)

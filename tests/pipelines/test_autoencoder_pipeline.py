@@ -110,8 +110,8 @@ def test_kedro_run_reports_a_code_size_too_large_in_one_line(project):
          "--params", "autoencoder.model.code_size=100"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = ("Error: Parameters of autoencoder are invalid: Parameter autoencoder.model.code_size=100 "
-                "is larger than the 8x8x1 digits images (64 values); expected at most 64.")
+    expected = ("Error: Parameter autoencoder.model.code_size=100 is larger than the 8x8x1 digits images "
+                "(64 values); expected at most 64.")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from kedro.pipeline import Pipeline, node
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
@@ -138,6 +139,21 @@ def split_images(images: dict[str, np.ndarray], dataset: str, split: SplitSettin
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
             "x_test": x_test, "y_test": y_test, "class_names": images["class_names"],
             "dataset": images["dataset"]}
+
+
+def image_stages(app: str) -> tuple[Pipeline, Pipeline]:
+    """The ingestion and preprocessing pipelines of an image app: the dataset ``<app>.dataset``
+    names into ``<app>.raw_images``, then split into ``<app>.model_input``."""
+    ingestion = Pipeline([
+        node(ingest_images, ["raw_files", f"params:{app}.dataset"], f"{app}.raw_images",
+             name="ingest_images", namespace=f"{app}.ingestion"),
+    ])
+    preprocessing = Pipeline([
+        node(split_images_node(app), [f"{app}.raw_images", f"params:{app}.dataset", f"params:{app}.split",
+                                      f"params:{app}.seed"], f"{app}.model_input",
+             name="split_images", namespace=f"{app}.preprocessing"),
+    ])
+    return ingestion, preprocessing
 
 
 def split_images_node(app: str) -> Callable[..., dict[str, np.ndarray]]:

@@ -17,16 +17,7 @@ from dl_pipelines.pipelines.autoencoder import nodes
 
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``autoencoder`` and its four stages ``autoencoder_<stage>``."""
-    ingestion = Pipeline([
-        node(images.ingest_images, ["raw_files", "params:autoencoder.dataset"], "autoencoder.raw_images",
-             name="ingest_images", namespace="autoencoder.ingestion"),
-    ])
-    preprocessing = Pipeline([
-        node(images.split_images_node("autoencoder"),
-             ["autoencoder.raw_images", "params:autoencoder.dataset", "params:autoencoder.split",
-              "params:autoencoder.seed"], "autoencoder.model_input",
-             name="split_images", namespace="autoencoder.preprocessing"),
-    ])
+    ingestion, preprocessing = images.image_stages("autoencoder")
     training = Pipeline([
         node(nodes.train_autoencoder,
              ["autoencoder.model_input", "params:autoencoder.model", "params:autoencoder.training",

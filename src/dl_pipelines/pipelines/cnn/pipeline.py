@@ -16,15 +16,7 @@ from dl_pipelines.pipelines.cnn import nodes
 
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``cnn``, its four stages ``cnn_<stage>``, and ``cnn_grid_search``."""
-    ingestion = Pipeline([
-        node(images.ingest_images, ["raw_files", "params:cnn.dataset"], "cnn.raw_images",
-             name="ingest_images", namespace="cnn.ingestion"),
-    ])
-    preprocessing = Pipeline([
-        node(images.split_images_node("cnn"), ["cnn.raw_images", "params:cnn.dataset", "params:cnn.split",
-                                               "params:cnn.seed"], "cnn.model_input",
-             name="split_images", namespace="cnn.preprocessing"),
-    ])
+    ingestion, preprocessing = images.image_stages("cnn")
     training = Pipeline([
         node(nodes.train_classifier,
              ["cnn.model_input", "params:cnn.model", "params:cnn.training", "params:cnn.seed"],

@@ -16,15 +16,7 @@ from dl_pipelines.pipelines.gan import nodes
 
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``gan`` and its four stages ``gan_<stage>``."""
-    ingestion = Pipeline([
-        node(images.ingest_images, ["raw_files", "params:gan.dataset"], "gan.raw_images",
-             name="ingest_images", namespace="gan.ingestion"),
-    ])
-    preprocessing = Pipeline([
-        node(images.split_images_node("gan"), ["gan.raw_images", "params:gan.dataset", "params:gan.split",
-                                               "params:gan.seed"], "gan.model_input",
-             name="split_images", namespace="gan.preprocessing"),
-    ])
+    ingestion, preprocessing = images.image_stages("gan")
     training = Pipeline([
         node(nodes.train_gan, ["gan.model_input", "params:gan.model", "params:gan.training",
                                "params:gan.sampling", "params:gan.seed"],

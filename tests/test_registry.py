@@ -1,5 +1,9 @@
 """The pipeline registry: every app, its four stages as pipelines of their own, and the default."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from dl_pipelines.core.stages import STAGES
@@ -24,3 +28,22 @@ def test_the_default_pipeline_is_every_app_and_nothing_else():
     assert set(pipelines["__default__"].nodes) == set().union(*(pipelines[app].nodes for app in APPS))
     assert "cnn_grid_search" in pipelines  # registered, but not part of the default run
     assert not set(pipelines["cnn_grid_search"].nodes) <= set(pipelines["__default__"].nodes)
+
+
+def test_every_app_shows_in_kedro_registry_and_kedro_viz(project):
+    """One `kedro registry list` and one `kedro viz build` for every app (each costs a process
+    that imports the whole stack)."""
+    kedro = [sys.executable, "-m", "kedro"]
+    listed = subprocess.run([*kedro, "registry", "list"], cwd=project, capture_output=True,
+                            text=True, timeout=300, check=True).stdout
+    subprocess.run([*kedro, "viz", "build"], cwd=project, capture_output=True, timeout=300, check=True)
+    main = json.loads((project / "build" / "api" / "main").read_text())
+    groups = {node["name"] for node in main["nodes"] if node["type"] == "modularPipeline"}
+    for app in APPS:
+        stages = [f"{app}_{stage}" for stage in STAGES]
+        assert all(f"- {name}" in listed for name in [app, *stages])
+        assert {app, *stages} <= {pipeline["id"] for pipeline in main["pipelines"]}
+        assert {f"{app}.{stage}" for stage in STAGES} <= groups
+    assert "- cnn_grid_search" in listed
+    layers = {node.get("layer") for node in main["nodes"] if node["type"] == "data"}
+    assert {"raw", "intermediate", "model_input", "models", "model_output", "reporting"} <= layers

@@ -7,7 +7,7 @@ from dl_pipelines.core import images
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.images import ingest_images, split_images
-from dl_pipelines.pipelines.gan import nodes
+from dl_pipelines.pipelines.gan import figures, metrics, nodes, transforms
 from dl_pipelines.pipelines.gan.models import (
     DCGAN,
     build_dcgan,
@@ -80,10 +80,10 @@ def test_dcgan_config_is_stable_and_the_model_reloads_in_safe_mode(tmp_path):
 
 def test_pixel_scales_round_trip():
     pixels = np.array([0, 1, 127, 128, 254, 255], dtype=np.uint8)
-    signed = nodes.to_signed(pixels)
+    signed = transforms.to_signed(pixels)
     assert signed.min() == -1 and signed.max() == 1
-    np.testing.assert_array_equal(nodes.to_bytes(signed), pixels)
-    assert nodes.to_bytes(np.array([-3.0, 3.0])).tolist() == [0, 255]
+    np.testing.assert_array_equal(transforms.to_bytes(signed), pixels)
+    assert transforms.to_bytes(np.array([-3.0, 3.0])).tolist() == [0, 255]
 
 
 def test_training_returns_models_losses_and_a_grid_per_epoch(model_input, trained):
@@ -98,10 +98,10 @@ def test_training_returns_models_losses_and_a_grid_per_epoch(model_input, traine
 
 def test_progress_is_saved_as_pngs_and_a_gif(trained, tmp_path):
     progress = trained[3]
-    pictures = nodes.progress_images(progress)
+    pictures = figures.progress_images(progress)
     assert list(pictures) == ["epoch_000", "epoch_001", "epoch_002"]
-    assert pictures["epoch_000"].size[0] >= nodes.GRID_MIN_WIDTH
-    gif = nodes.progress_animation(progress, settings().sampling)
+    assert pictures["epoch_000"].size[0] >= transforms.GRID_MIN_WIDTH
+    gif = figures.progress_animation(progress, settings().sampling)
     assert gif.n_frames == 3
     gif.save(tmp_path / "progress.gif", save_all=True, loop=0)  # as pillow.ImageDataset does
     assert Image.open(tmp_path / "progress.gif").n_frames == 3
@@ -109,16 +109,16 @@ def test_progress_is_saved_as_pngs_and_a_gif(trained, tmp_path):
 
 def test_tile_puts_images_in_a_grid_with_gaps():
     images = np.full((5, 2, 3, 1), 200, dtype=np.uint8)
-    grid = nodes.tile(images, columns=3)
+    grid = transforms.tile(images, columns=3)
     scale = grid.shape[1] // (3 * 3 + 2)
     assert grid.shape == (scale * (2 * 2 + 1), scale * 11, 1)
     assert grid[0, 0, 0] == 200 and grid[0, 3 * scale, 0] == 0  # the gap after the first image
 
 
 def test_inception_score_counts_confident_evenly_spread_classes():
-    assert nodes.inception_score(np.eye(10)) == pytest.approx(10, rel=1e-6)
-    assert nodes.inception_score(np.tile(np.eye(10)[3], (50, 1))) == pytest.approx(1, rel=1e-6)
-    assert nodes.inception_score(np.full((20, 10), 0.1)) == pytest.approx(1)
+    assert metrics.inception_score(np.eye(10)) == pytest.approx(10, rel=1e-6)
+    assert metrics.inception_score(np.tile(np.eye(10)[3], (50, 1))) == pytest.approx(1, rel=1e-6)
+    assert metrics.inception_score(np.full((20, 10), 0.1)) == pytest.approx(1)
 
 
 def test_frechet_distance_of_known_gaussians():
@@ -126,18 +126,18 @@ def test_frechet_distance_of_known_gaussians():
     a = rng.normal(size=(20000, 3))
     b = rng.normal(loc=1.0, scale=2.0, size=(20000, 3))
     # |mu1 - mu2|^2 = 3, and per dimension 1 + 4 - 2 * sqrt(1 * 4) = 1.
-    assert nodes.frechet_distance(a, b) == pytest.approx(6, rel=0.05)
-    assert nodes.frechet_distance(a, a) == pytest.approx(0, abs=1e-9)
+    assert metrics.frechet_distance(a, b) == pytest.approx(6, rel=0.05)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0, abs=1e-9)
     collapsed = np.zeros((30, 3))  # a generator that always draws the same image
-    assert np.isfinite(nodes.frechet_distance(collapsed, a))
+    assert np.isfinite(metrics.frechet_distance(collapsed, a))
 
 
 def test_latent_figures_and_scores(model_input, trained):
     generator, s = trained[0], settings()
-    interpolation = nodes.plot_interpolation(generator, s.evaluation, s.seed)
+    interpolation = figures.plot_interpolation(generator, s.evaluation, s.seed)
     assert [ax.get_ylabel() for ax in interpolation.axes] == [f"pair {i}" for i in range(1, 5)]
     assert interpolation.axes[0].images[0].get_array().shape == (8, 9 * (8 + 2) - 2)  # 9 steps
-    means, spreads = nodes.plot_latent_shifts(generator, s.evaluation, s.seed)
+    means, spreads = figures.plot_latent_shifts(generator, s.evaluation, s.seed)
     assert len(means.axes) == 5 and len(spreads.axes) == 5  # one row of 10 images per mean / sd
     assert means.axes[0].images[0].get_array().shape == (8, 10 * (8 + 2) - 2)
     generated = nodes.generate_images(generator, model_input, s.evaluation, s.seed)

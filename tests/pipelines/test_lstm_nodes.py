@@ -4,7 +4,8 @@ import pytest
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipelines.lstm import nodes
+from dl_pipelines.pipelines.lstm import figures, nodes, sources, transforms
+from dl_pipelines.pipelines.lstm import metrics as forecast_metrics
 from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, with_scaling
 from dl_pipelines.pipelines.lstm.settings import ForecasterSettings
 from tests.helpers import app_settings, raw_params
@@ -46,25 +47,25 @@ def model_input(logistic):
 
 
 def test_logistic_map_is_the_course_series():
-    values = nodes.logistic_map(1000, 0.1)
+    values = sources.logistic_map(1000, 0.1)
     assert values[:3].tolist() == pytest.approx([0.1, 0.36, 0.9216])
     np.testing.assert_allclose(values[1:], 4 * values[:-1] * (1 - values[:-1]))
     assert 0.1 < values.var() < 0.15  # the course's stalled LSTM: MSE 0.125, the series' variance
 
 
 def test_noisy_sine_is_seeded():
-    a, b = nodes.noisy_sine(1000, seed=0), nodes.noisy_sine(1000, seed=0)
+    a, b = sources.noisy_sine(1000, seed=0), sources.noisy_sine(1000, seed=0)
     np.testing.assert_array_equal(a, b)
     noise = a - np.sin(0.02 * np.arange(1000))
     assert 0 <= noise.min() and noise.max() <= 2
     assert noise.var() == pytest.approx(1 / 3, rel=0.1)
-    assert not np.array_equal(a, nodes.noisy_sine(1000, seed=1))
+    assert not np.array_equal(a, sources.noisy_sine(1000, seed=1))
 
 
 def test_fred_file_with_dot_gaps_reads_as_nan(tmp_path):
     path = tmp_path / "DEXUSEU.csv"
     path.write_text("DATE,DEXUSEU\n1999-01-04,1.1812\n1999-01-05,.\n1999-01-06,1.1636\n")
-    series = nodes.read_csv_series(path, "DATE", ["DEXUSEU"])
+    series = sources.read_csv_series(path, "DATE", ["DEXUSEU"])
     assert series["time"].tolist() == ["1999-01-04", "1999-01-05", "1999-01-06"]
     assert np.isnan(series["values"][1, 0]) and series["values"][2, 0] == 1.1636
     assert str(series["time_kind"]) == "date"
@@ -73,10 +74,10 @@ def test_fred_file_with_dot_gaps_reads_as_nan(tmp_path):
 def test_csv_rows_are_sorted_by_date_and_index_columns_work(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("when,a,b\n2020-01-03,3,30\n2020-01-01,1,10\n2020-01-02,2,20\n")
-    series = nodes.read_csv_series(path, "when")
+    series = sources.read_csv_series(path, "when")
     assert series["columns"].tolist() == ["a", "b"]
     assert series["values"][:, 0].tolist() == [1, 2, 3]
-    plain = nodes.read_csv_series(path, None, ["b"])
+    plain = sources.read_csv_series(path, None, ["b"])
     assert plain["values"][:, 0].tolist() == [30, 10, 20] and str(plain["time_kind"]) == "index"
 
 
@@ -87,7 +88,7 @@ def test_csv_rows_are_sorted_by_date_and_index_columns_work(tmp_path):
 ])
 def test_gap_treatments(how, expected):
     values = np.array([[np.nan], [1], [np.nan], [3], [np.nan], [6], [np.nan]])
-    treated, kept = nodes.fill_gaps(values, how)
+    treated, kept = transforms.fill_gaps(values, how)
     assert treated[:, 0].tolist() == expected
     assert kept.sum() == len(expected)
 
@@ -216,7 +217,7 @@ def test_residual_model_starts_from_persistence():
         if layer.name == "forecast_flat":
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
     window = np.arange(8, dtype="float32").reshape(2, 4, 1)
-    np.testing.assert_allclose(model.predict(window, verbose=0), nodes.persistence(window, 2))
+    np.testing.assert_allclose(model.predict(window, verbose=0), forecast_metrics.persistence(window, 2))
 
 
 def test_served_model_carries_its_scaling():
@@ -248,7 +249,7 @@ def test_recursive_extrapolation_feeds_predictions_back():
 def test_mase_scales_by_the_in_sample_naive_error():
     truth = np.array([[1.0], [2.0], [4.0]])
     predicted = np.array([[1.5], [2.0], [3.0]])
-    metrics = nodes.error_metrics(truth, predicted, naive_mae=np.array([0.5]))
+    metrics = forecast_metrics.error_metrics(truth, predicted, naive_mae=np.array([0.5]))
     assert metrics["mae"] == pytest.approx(0.5) and metrics["mase"] == pytest.approx(1.0)
     assert metrics["mse"] == pytest.approx((0.25 + 0 + 1) / 3)
 
@@ -257,8 +258,8 @@ def test_persistence_on_a_random_walk_has_mase_near_one():
     steps = np.random.default_rng(0).normal(size=(3000, 1))
     walk = np.cumsum(steps, axis=0)
     naive = np.mean(np.abs(np.diff(walk[:2000], axis=0)), axis=0)
-    x, y, _ = nodes.sliding_windows(walk, 2000, 3000, 5, 1)
-    metrics = nodes.error_metrics(y[:, 0], nodes.persistence(x, 1)[:, 0], naive)
+    x, y, _ = transforms.sliding_windows(walk, 2000, 3000, 5, 1)
+    metrics = forecast_metrics.error_metrics(y[:, 0], forecast_metrics.persistence(x, 1)[:, 0], naive)
     assert metrics["mase"] == pytest.approx(1.0, abs=0.1)
 
 
@@ -277,9 +278,9 @@ def test_training_learns_and_evaluation_reports_in_original_units(model_input):
     assert metrics["baseline_test_mse"]["value"] == pytest.approx(np.mean(error ** 2))
     assert list(table.columns) == ["time", "logistic_map", "logistic_map_forecast",
                                    "logistic_map_persistence"]
-    for plot in (nodes.plot_forecast_overview, nodes.plot_test_span, nodes.plot_extrapolation):
+    for plot in (figures.plot_forecast_overview, figures.plot_test_span, figures.plot_extrapolation):
         assert plot(forecasts, model_input).axes
-    assert nodes.plot_learning_curves(history).axes
+    assert figures.plot_learning_curves(history).axes
 
 
 # --- parameters ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipelines.rbm import movielens, nodes
+from dl_pipelines.pipelines.rbm import figures, movielens, nodes
 from dl_pipelines.pipelines.rbm.models import BernoulliRBM, recommender
 from dl_pipelines.pipelines.rbm.ratings import (
     RatingsMatrix,
@@ -264,7 +264,7 @@ def test_evaluation_reports_model_and_baseline_metrics():
         assert 0 <= metrics[f"test_{name}_at_5"]["value"] <= 1
         assert 0 <= metrics[f"baseline_test_{name}_at_5"]["value"] <= 1
     assert list(table.columns) == ["metric", "rbm", "most_popular"]
-    nodes.plot_ranking_metrics(table)
+    figures.plot_ranking_metrics(table)
 
 
 @pytest.mark.parametrize(("change", "culprit"), [

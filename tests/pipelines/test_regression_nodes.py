@@ -4,7 +4,7 @@ import pytest
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipelines.regression import nodes
+from dl_pipelines.pipelines.regression import figures, nodes, sources
 from dl_pipelines.pipelines.regression.models import build_regressor
 from dl_pipelines.pipelines.regression.serving import TrainedRegressor
 from dl_pipelines.pipelines.regression.settings import RegressionModelSettings
@@ -110,7 +110,7 @@ def test_boston_housing_split_is_the_keras_one(tmp_path):
     np.random.RandomState(113).shuffle(indices)
     train, test = table[table["_split"] == "train"], table[table["_split"] == "test"]
     assert (len(train), len(test)) == (404, 102)
-    np.testing.assert_array_equal(train[nodes.BOSTON_COLUMNS].to_numpy(), x[indices[:404]])
+    np.testing.assert_array_equal(train[sources.BOSTON_COLUMNS].to_numpy(), x[indices[:404]])
     np.testing.assert_array_equal(test["MEDV"].to_numpy(), y[indices[404:]])
     arrays, _, _ = split(table, settings(dataset="boston_housing"))
     assert len(arrays["x_test"]) == 102 and len(arrays["x_train"]) + len(arrays["x_val"]) == 404
@@ -268,7 +268,7 @@ def test_linear_toy_is_recovered_both_ways():
     assert values["test_r2"] > 0.999 and values["baseline_test_mae"] < 1e-3
     assert predictions["y_pred"][-1] == pytest.approx(19, abs=0.1)  # the course's x = 10
     assert type(model).__name__ == "Functional"  # the weight-tracing class is dropped for saving
-    figure = nodes.plot_weight_paths(tape, history, arrays)
+    figure = figures.plot_weight_paths(tape, history, arrays)
     assert len(figure.axes) == 3
 
 
@@ -283,8 +283,8 @@ def test_evaluation_metrics_figures_and_the_served_model(model_input):
             "gradient_tape_test_r2"} == set(metrics)
     assert all(entry["step"] == 0 for entry in metrics.values())
     assert 0.4 < metrics["baseline_test_r2"]["value"] < 0.5  # least squares on diabetes
-    for figure in (nodes.plot_learning_curves(history), nodes.plot_predicted_vs_actual(predictions),
-                   nodes.plot_residuals(predictions), nodes.plot_weight_paths(tape, history, arrays)):
+    for figure in (figures.plot_learning_curves(history), figures.plot_predicted_vs_actual(predictions),
+                   figures.plot_residuals(predictions), figures.plot_weight_paths(tape, history, arrays)):
         assert figure.axes
     served = nodes.package_model(model, transform, test_rows, s.data)
     assert list(served.example.columns) == list(arrays["feature_names"]) and len(served.example) == 5

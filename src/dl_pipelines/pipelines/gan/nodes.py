@@ -5,19 +5,20 @@ the MLflow run. Ingestion and preprocessing are the image nodes every image app 
 
 from __future__ import annotations
 
-import io
 import logging
 
 import keras
 import numpy as np
-from matplotlib.figure import Figure
-from PIL import Image
 
-from dl_pipelines.core import plotting
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.pipelines.gan.metrics import (
+    frechet_distance,
+    inception_score,
+    penultimate_features,
+)
 from dl_pipelines.pipelines.gan.models import build_dcgan, shape_problem
 from dl_pipelines.pipelines.gan.settings import (
     EvaluationSettings,
@@ -25,43 +26,13 @@ from dl_pipelines.pipelines.gan.settings import (
     GanTraining,
     SamplingSettings,
 )
+from dl_pipelines.pipelines.gan.transforms import generate, to_bytes, to_signed
 
 logger = logging.getLogger(__name__)
 
 # The judge's settings that describe the classifier (the others, how it trains).
 CLASSIFIER_FIELDS = set(ClassifierSettings.model_fields)
 
-# Grids are enlarged (nearest neighbour) to at least this many pixels across, so 8x8 digits show.
-GRID_MIN_WIDTH = 256
-
-
-def to_signed(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels 0..255 as float32 in [-1, 1], the scale of the generator's tanh."""
-    return np.asarray(images, dtype=np.float32) / 127.5 - 1
-
-
-def to_bytes(images: np.ndarray) -> np.ndarray:
-    """Pixels in [-1, 1] back to uint8 0..255 (what the classifier and image files take)."""
-    return np.clip(np.round((np.asarray(images) + 1) * 127.5), 0, 255).astype(np.uint8)
-
-
-def tile(images: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:
-    """uint8 images (N, H, W, C) as one (rows*H, columns*W, C) grid with ``gap`` dark pixels
-    between them, enlarged to at least ``GRID_MIN_WIDTH`` pixels across."""
-    count, height, width, channels = images.shape
-    columns = columns or int(np.ceil(np.sqrt(count)))
-    rows = int(np.ceil(count / columns))
-    grid = np.zeros((rows * (height + gap) - gap, columns * (width + gap) - gap, channels), np.uint8)
-    for index, image in enumerate(images):
-        row, col = divmod(index, columns)
-        grid[row * (height + gap): row * (height + gap) + height,
-             col * (width + gap): col * (width + gap) + width] = image
-    scale = max(1, int(np.ceil(GRID_MIN_WIDTH / grid.shape[1])))
-    return grid.repeat(scale, axis=0).repeat(scale, axis=1)
-
-
-def _pil(grid: np.ndarray) -> Image.Image:
-    return Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
 
 
 # --- training ----------------------------------------------------------------------------------
@@ -119,85 +90,7 @@ def train_gan(model_input: dict[str, np.ndarray], model: GanModel, training: Gan
 # --- training progress as images -------------------------------------------------------------
 
 
-def progress_images(progress: dict[str, np.ndarray]) -> dict[str, Image.Image]:
-    """One PNG-ready image of the fixed-noise grid per epoch, named ``epoch_<e>`` (000: untrained)."""
-    return {f"epoch_{int(epoch):03d}": _pil(tile(grid))
-            for epoch, grid in zip(progress["epochs"], progress["grids"], strict=True)}
-
-
-def progress_animation(progress: dict[str, np.ndarray], sampling: SamplingSettings) -> Image.Image:
-    """The fixed-noise grids of every epoch as one animated GIF image (looping, the last frame
-    held three times as long), for ``pillow.ImageDataset`` with ``save_all: true``."""
-    frame_ms = sampling.gif_frame_ms
-    frames = [_pil(tile(grid)) for grid in progress["grids"]]
-    durations = [frame_ms] * (len(frames) - 1) + [3 * frame_ms]
-    # Encoded in memory: a Pillow image holds several frames only once read from such a file.
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=durations, loop=0)
-    buffer.seek(0)
-    return Image.open(buffer)
-
-
-def plot_final_grid(progress: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
-    """The last epoch's fixed-noise grid beside as many real training images."""
-    grids, count = progress["grids"], progress["grids"].shape[1]
-    rows = {f"generated\n(epoch {int(progress['epochs'][-1])})": grids[-1],
-            "real": model_input["x_train"][:count]}
-    return plotting.image_rows(rows, title=f"{model_input['dataset']}: fixed-noise samples and real images")
-
-
-def plot_losses(history: dict[str, list[float]]) -> Figure:
-    """Generator and discriminator loss by epoch."""
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.subplots()
-    for name, values in history.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=name.replace("_", " "))
-    if not any(history.values()):
-        ax.text(0.5, 0.5, "no epochs trained", ha="center", va="center")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("binary cross-entropy")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title("gan: losses of the two players")
-    return fig
-
-
 # --- latent exploration ------------------------------------------------------------------------
-
-
-def _generate(generator: keras.Model, noise: np.ndarray) -> np.ndarray:
-    """uint8 images from noise, in batches (a direct call: ``predict`` would retrace its graph
-    for every differently sized figure row)."""
-    noise = noise.astype(np.float32)
-    batches = [generator(noise[i:i + 1024], training=False) for i in range(0, len(noise), 1024)]
-    return to_bytes(np.concatenate([keras.ops.convert_to_numpy(b) for b in batches]))
-
-
-def plot_interpolation(generator: keras.Model, evaluation: EvaluationSettings, seed: int) -> Figure:
-    """Rows of images along straight lines between pairs of random latent points."""
-    rng = np.random.default_rng(seed + 1)
-    size = generator.input_shape[-1]
-    weights = np.linspace(0, 1, evaluation.interpolation_steps)[:, None]
-    rows = {}
-    for pair in range(evaluation.interpolation_pairs):
-        start, end = rng.normal(size=(2, size))
-        rows[f"pair {pair + 1}"] = _generate(generator, (1 - weights) * start + weights * end)
-    return plotting.image_rows(rows, [f"{w:.2f}" for w in weights[:, 0]],
-                      title="Interpolation between two latent points (0: first, 1: second)")
-
-
-def plot_latent_shifts(generator: keras.Model, evaluation: EvaluationSettings, seed: int
-                       ) -> tuple[Figure, Figure]:
-    """The same standard-normal draws shifted to other means (one row per mean), and scaled to
-    other spreads (one row per standard deviation): what the generator makes of noise unlike its
-    training noise N(0, 1)."""
-    rng = np.random.default_rng(seed + 2)
-    base = rng.normal(size=(evaluation.samples_per_row, generator.input_shape[-1]))
-    means = {f"mean {m:+g}": _generate(generator, base + m) for m in evaluation.latent_means}
-    spreads = {f"sd {s:g}": _generate(generator, base * s) for s in evaluation.latent_spreads}
-    return (plotting.image_rows(means, title="Latent means shifted (sd 1; same draws in each column)"),
-            plotting.image_rows(spreads, title="Latent spreads scaled (mean 0; same draws in each column)"))
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -208,7 +101,7 @@ def generate_images(generator: keras.Model, model_input: dict[str, np.ndarray],
     """``evaluation.samples`` images (default: as many as the test images) from fresh noise."""
     count = evaluation.samples or len(model_input["x_test"])
     noise = np.random.default_rng(seed + 3).normal(size=(count, generator.input_shape[-1]))
-    return {"images": _generate(generator, noise)}
+    return {"images": generate(generator, noise)}
 
 
 def train_digit_classifier(model_input: dict[str, np.ndarray], evaluation: EvaluationSettings,
@@ -238,41 +131,6 @@ def train_digit_classifier(model_input: dict[str, np.ndarray], evaluation: Evalu
                        seed=seed, training=judge_training, checkpoints=False)
 
 
-def inception_score(probabilities: np.ndarray) -> float:
-    """exp(E_x KL(p(y|x) || p(y))): the number of classes for confident predictions spread evenly
-    over the classes, 1 for one class only or for unsure predictions."""
-    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1)
-    marginal = p.mean(axis=0, keepdims=True)
-    return float(np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1))))
-
-
-def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
-    """The symmetric square root of a symmetric positive semi-definite matrix."""
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-
-
-def frechet_distance(features: np.ndarray, reference: np.ndarray) -> float:
-    """The Fréchet distance between Gaussians fitted to two sets of feature vectors:
-    |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2); 0 for the same distribution.
-
-    Tr (S1 S2)^1/2 is computed as Tr (S1^1/2 S2 S1^1/2)^1/2, a symmetric matrix, so the singular
-    covariances of few samples or collapsed generators give no complex round-off.
-    """
-    features, reference = np.asarray(features, np.float64), np.asarray(reference, np.float64)
-    mu1, mu2 = features.mean(axis=0), reference.mean(axis=0)
-    s1 = np.atleast_2d(np.cov(features, rowvar=False))
-    s2 = np.atleast_2d(np.cov(reference, rowvar=False))
-    root1 = _sqrt_psd(s1)
-    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ s2 @ root1), 0, None)).sum()
-    return float(max(np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * cross, 0.0))
-
-
-def penultimate_features(classifier: keras.Model) -> keras.Model:
-    """The classifier cut before its softmax layer: the features the Fréchet distance compares."""
-    return keras.Model(classifier.inputs, classifier.get_layer("probabilities").input)
-
-
 def score_samples(classifier: keras.Model, generated: dict[str, np.ndarray],
                   model_input: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     """MLflow metrics: the classifier-based Inception Score ``test_inception_score`` and the
@@ -298,14 +156,4 @@ def score_samples(classifier: keras.Model, generated: dict[str, np.ndarray],
                 metrics["baseline_test_inception_score"], metrics["test_fid"],
                 metrics["baseline_test_fid"], metrics["classifier_test_accuracy"])
     return {key: {"value": value, "step": 0} for key, value in metrics.items()}
-
-
-def plot_samples(generated: dict[str, np.ndarray], classifier: keras.Model,
-                 model_input: dict[str, np.ndarray]) -> Figure:
-    """Generated images captioned with the judge's class and confidence."""
-    images = generated["images"][:32]
-    probabilities = classifier.predict(images, verbose=0)
-    names = [str(name) for name in model_input["class_names"]]
-    titles = [f"{names[p.argmax()]} ({p.max():.0%})" for p in probabilities]
-    return plotting.image_grid(images, titles, title="Generated images, as the classifier reads them")
 

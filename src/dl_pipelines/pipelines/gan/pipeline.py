@@ -11,7 +11,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.gan import nodes
+from dl_pipelines.pipelines.gan import figures, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -24,17 +24,17 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="train_gan", namespace="gan.training"),
     ])
     evaluation = Pipeline([
-        node(nodes.progress_images, "gan.progress", "gan.progress_images",
+        node(figures.progress_images, "gan.progress", "gan.progress_images",
              name="progress_images", namespace="gan.evaluation"),
-        node(nodes.progress_animation, ["gan.progress", "params:gan.sampling"], "gan.progress_gif",
+        node(figures.progress_animation, ["gan.progress", "params:gan.sampling"], "gan.progress_gif",
              name="progress_animation", namespace="gan.evaluation"),
-        node(nodes.plot_final_grid, ["gan.progress", "gan.model_input"], "gan.final_grid_plot",
+        node(figures.plot_final_grid, ["gan.progress", "gan.model_input"], "gan.final_grid_plot",
              name="plot_final_grid", namespace="gan.evaluation"),
-        node(nodes.plot_losses, "gan.training_history", "gan.losses_plot",
+        node(figures.plot_losses, "gan.training_history", "gan.losses_plot",
              name="plot_losses", namespace="gan.evaluation"),
-        node(nodes.plot_interpolation, ["gan.generator", "params:gan.evaluation", "params:gan.seed"],
+        node(figures.plot_interpolation, ["gan.generator", "params:gan.evaluation", "params:gan.seed"],
              "gan.interpolation_plot", name="plot_interpolation", namespace="gan.evaluation"),
-        node(nodes.plot_latent_shifts, ["gan.generator", "params:gan.evaluation", "params:gan.seed"],
+        node(figures.plot_latent_shifts, ["gan.generator", "params:gan.evaluation", "params:gan.seed"],
              ["gan.latent_means_plot", "gan.latent_spreads_plot"],
              name="plot_latent_shifts", namespace="gan.evaluation"),
         node(nodes.generate_images, ["gan.generator", "gan.model_input", "params:gan.evaluation",
@@ -46,7 +46,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="train_digit_classifier", namespace="gan.evaluation"),
         node(nodes.score_samples, ["gan.classifier", "gan.generated_images", "gan.model_input"],
              "gan.test_metrics", name="score_samples", namespace="gan.evaluation"),
-        node(nodes.plot_samples, ["gan.generated_images", "gan.classifier", "gan.model_input"],
+        node(figures.plot_samples, ["gan.generated_images", "gan.classifier", "gan.model_input"],
              "gan.samples_plot", name="plot_samples", namespace="gan.evaluation"),
     ])
     return stage_pipelines("gan", ingestion, preprocessing, training, evaluation)

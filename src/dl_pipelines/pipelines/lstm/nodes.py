@@ -9,19 +9,17 @@ A series travels as a dict of arrays: ``time`` (ISO dates or row numbers, as tex
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from dl_pipelines.core import plotting
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.pipelines.lstm.metrics import error_metrics, persistence
 from dl_pipelines.pipelines.lstm.models import build_forecaster, with_scaling
 from dl_pipelines.pipelines.lstm.settings import (
     GENERATED,
@@ -31,109 +29,17 @@ from dl_pipelines.pipelines.lstm.settings import (
     ForecastSettings,
     GeneratedSettings,
     PreprocessingSettings,
-    length_problem,
     split_sizes,
 )
+from dl_pipelines.pipelines.lstm.sources import logistic_map, noisy_sine, read_csv_series
+from dl_pipelines.pipelines.lstm.transforms import check_length, fill_gaps, fit_scaler, sliding_windows
 
 logger = logging.getLogger(__name__)
 
-# Cells that mean "no value on this day" in a CSV (FRED writes "." for US bank holidays).
-MISSING_MARKERS = frozenset({"", ".", "NA", "N/A", "NaN", "nan", "null", "NULL"})
 USD_EUR_FILE = "DEXUSEU.csv"
 
 
 # --- ingestion ---------------------------------------------------------------------------------
-
-
-def logistic_map(length: int, x0: float = 0.1, r: float = 4.0) -> np.ndarray:
-    """The course's chaotic series x(t+1) = r x(t) (1 - x(t)), starting at x(0) = x0."""
-    values = np.empty(length)
-    values[0] = x0
-    for t in range(1, length):
-        values[t] = r * values[t - 1] * (1 - values[t - 1])
-    return values
-
-
-def noisy_sine(length: int, seed: int, frequency: float = 0.02, noise: float = 2.0) -> np.ndarray:
-    """The course's sin(frequency t) + noise U(0, 1), seeded."""
-    t = np.arange(length)
-    return np.sin(frequency * t) + noise * np.random.default_rng(seed).uniform(0, 1, length)
-
-
-def read_csv_series(path: str | Path, time_column: str | None = None,
-                    value_columns: list[str] | None = None, date_format: str | None = None,
-                    where: str = "lstm.csv") -> dict[str, np.ndarray]:
-    """Read a CSV of one or more series, checking it cell by cell.
-
-    Args:
-        path: The CSV file.
-        time_column: The date column (sorted chronologically), or None to take the row order.
-        value_columns: The series to forecast; None means every column but the time column.
-        date_format: A ``strftime`` format for the dates; None lets pandas infer it.
-        where: The parameter section named in error messages.
-
-    Returns:
-        The series dict (see the module docstring); missing cells (empty, ``.``, NA) are NaN.
-
-    Raises:
-        ConfigurationError: One line naming the file, column, row and value that cannot be used.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigurationError(f"{where}.path={str(path)!r} does not exist; expected a CSV file "
-                                 "with a date (or index) column and one or more value columns.")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ConfigurationError(f"{path} is not a readable CSV file ({reason}).") from None
-    frame.columns = [str(column).strip() for column in frame.columns]
-    known = ", ".join(frame.columns)
-    if time_column is not None and time_column not in frame.columns:
-        raise ConfigurationError(f"{path} has no column {time_column!r} ({where}.time_column); "
-                                 f"its columns are: {known}.")
-    if value_columns is None:
-        value_columns = [column for column in frame.columns if column != time_column]
-    for column in value_columns:
-        if column not in frame.columns:
-            raise ConfigurationError(f"{path} has no column {column!r} ({where}.value_columns); "
-                                     f"its columns are: {known}.")
-    if not value_columns:
-        raise ConfigurationError(f"{path} has no value column besides {time_column!r}; expected at "
-                                 "least one numeric column to forecast.")
-
-    values = np.empty((len(frame), len(value_columns)))
-    for index, column in enumerate(value_columns):
-        text = frame[column].str.strip()
-        numbers = pd.to_numeric(text, errors="coerce")
-        bad = numbers.isna() & ~text.isin(MISSING_MARKERS)
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ConfigurationError(
-                f"{path}: value column {column!r} has a non-numeric value {text.iloc[row]!r} (line "
-                f"{row + 2}); expected numbers, with empty cells or '.' for missing values.")
-        values[:, index] = numbers.to_numpy(dtype=float)
-
-    if time_column is None:
-        time, kind = np.arange(len(frame)).astype(str), "index"
-    else:
-        text = frame[time_column].str.strip()
-        dates = pd.to_datetime(text, errors="coerce", format=date_format)
-        if dates.isna().any():
-            row = int(np.flatnonzero(dates.isna().to_numpy())[0])
-            raise ConfigurationError(
-                f"{path}: date column {time_column!r} has a value that is not a date: "
-                f"{text.iloc[row]!r} (line {row + 2}); fix the file, set {where}.date_format, or set "
-                f"{where}.time_column: null to use the row order.")
-        if dates.duplicated().any():
-            row = int(np.flatnonzero(dates.duplicated().to_numpy())[0])
-            raise ConfigurationError(f"{path}: date column {time_column!r} repeats {text.iloc[row]!r} "
-                                     f"(line {row + 2}); expected one row per date.")
-        order = np.argsort(dates.to_numpy(), kind="stable")  # a file may list newest first
-        values = values[order]
-        time, kind = dates.iloc[order].dt.strftime("%Y-%m-%d").to_numpy().astype(str), "date"
-    return {"time": time, "values": values, "columns": np.array(value_columns, dtype=str),
-            "time_kind": np.array(kind)}
 
 
 def ingest_series(raw_files: RawFiles, dataset: str, generated: GeneratedSettings, csv: CsvSettings,
@@ -172,68 +78,6 @@ def ingest_series(raw_files: RawFiles, dataset: str, generated: GeneratedSetting
 
 
 # --- preprocessing -----------------------------------------------------------------------------
-
-
-def check_length(rows: int, split: ChronologicalSplit, preprocessing: PreprocessingSettings,
-                 source: str) -> None:
-    """Stop with one line when a series is too short for ``time_steps`` + ``horizon``."""
-    if problem := length_problem(rows, split, preprocessing):
-        raise ConfigurationError(f"{source} {problem}.")
-
-
-def fill_gaps(values: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
-    """Treat missing values (NaN) the way ``how`` says.
-
-    - ``drop``: leave out every row with a missing value (a trading-day series stays a sequence of
-      observed days);
-    - ``ffill``: carry the last observed value forward (a day without a quote repeats the last);
-    - ``interpolate``: straight line between the observed neighbours.
-
-    Leading (and for ``interpolate`` trailing) gaps have nothing to fill from and are dropped.
-
-    Returns:
-        ``(values, kept)``: the treated values and the mask of the input rows they come from.
-    """
-    frame = pd.DataFrame(values)
-    if how == "ffill":
-        frame = frame.ffill()
-    elif how == "interpolate":
-        frame = frame.interpolate(method="linear", limit_area="inside")
-    kept = frame.notna().all(axis=1).to_numpy()
-    return frame.to_numpy()[kept], kept
-
-
-def fit_scaler(train: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-series ``(offset, scale)`` with scaled = (x - offset) / scale, from training rows only.
-
-    ``standard``: mean and standard deviation; ``minmax``: minimum and range; ``none``: 0 and 1.
-    A constant series gets scale 1 rather than a division by zero.
-    """
-    if how == "standard":
-        offset, scale = train.mean(axis=0), train.std(axis=0)
-    elif how == "minmax":
-        offset, scale = train.min(axis=0), np.ptp(train, axis=0)
-    else:
-        offset, scale = np.zeros(train.shape[1]), np.ones(train.shape[1])
-    return offset, np.where(scale > 0, scale, 1.0)
-
-
-def sliding_windows(values: np.ndarray, start: int, stop: int, time_steps: int,
-                    horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every window whose targets lie in ``values[start:stop]``, in time order.
-
-    Returns:
-        ``x`` (samples, time_steps, series): the ``time_steps`` values before each target;
-        ``y`` (samples, horizon, series): the next ``horizon`` values; ``t``: the row of each
-        sample's first target. A window may reach back before ``start`` (the past is known when
-        forecasting) but never a target past ``stop``.
-    """
-    first = max(start, time_steps)
-    t = np.arange(first, stop - horizon + 1)
-    series = values.shape[1]
-    x = np.stack([values[i - time_steps:i] for i in t]) if len(t) else np.empty((0, time_steps, series))
-    y = np.stack([values[i:i + horizon] for i in t]) if len(t) else np.empty((0, horizon, series))
-    return x, y, t
 
 
 def make_windows(series: dict[str, np.ndarray], dataset: str, split: ChronologicalSplit,
@@ -307,11 +151,6 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
 # --- evaluation --------------------------------------------------------------------------------
 
 
-def persistence(x: np.ndarray, horizon: int) -> np.ndarray:
-    """The naive forecast: every future value equals the last value of the window."""
-    return np.repeat(x[:, -1:, :], horizon, axis=1)
-
-
 def extrapolate(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarray:
     """Recursive multi-step forecast: predict, append the predictions to the window, repeat.
 
@@ -357,14 +196,6 @@ def forecast(model: keras.Model, model_input: dict[str, np.ndarray],
     return output
 
 
-def error_metrics(truth: np.ndarray, predicted: np.ndarray, naive_mae: np.ndarray) -> dict[str, float]:
-    """MSE and MAE averaged over the series, and MASE: each series' MAE over its in-sample
-    one-step naive MAE, averaged. Arrays (samples, series), original units."""
-    error = predicted - truth
-    return {"mse": float(np.mean(error ** 2)), "mae": float(np.mean(np.abs(error))),
-            "mase": float(np.mean(np.mean(np.abs(error), axis=0) / naive_mae))}
-
-
 def evaluate_forecasts(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]
                        ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Score the one-step test forecasts against persistence, in the series' original units.
@@ -403,80 +234,4 @@ def evaluate_forecasts(forecasts: dict[str, np.ndarray], model_input: dict[str, 
         table[f"{name}_persistence"] = forecasts["persistence_test"][:, 0, index]
     mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
     return mlflow_metrics, table
-
-
-def _time_axis(model_input: dict[str, np.ndarray]) -> np.ndarray:
-    """Dates for a dated series, row numbers otherwise."""
-    if str(model_input["time_kind"]) == "date":
-        return pd.to_datetime(model_input["time"]).to_numpy()
-    return np.arange(len(model_input["series"]))
-
-
-def _panels(model_input: dict[str, np.ndarray], title: str) -> tuple[Figure, list]:
-    """One panel per series (at most four), sharing the time axis."""
-    count = min(len(model_input["columns"]), 4)
-    fig = Figure(figsize=(12, 3.2 * count + 0.6), layout="constrained")
-    axes = list(fig.subplots(count, 1, squeeze=False, sharex=True)[:, 0])
-    fig.suptitle(title)
-    for ax, name in zip(axes, model_input["columns"], strict=False):
-        ax.set_ylabel(str(name))
-        ax.grid(alpha=0.3)
-    axes[-1].set_xlabel("date" if str(model_input["time_kind"]) == "date" else "step")
-    return fig, axes
-
-
-def plot_forecast_overview(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
-    """The whole series (history and truth) with the one-step forecasts of every part and the
-    train / validation / test boundaries."""
-    time = _time_axis(model_input)
-    fig, axes = _panels(model_input, f"lstm: {model_input['dataset']}, one-step forecasts")
-    train, validation, _ = (int(n) for n in model_input["split"])
-    for index, ax in enumerate(axes):
-        ax.plot(time, model_input["series"][:, index], color="0.6", lw=0.8, label="series")
-        for part, color in (("train", "tab:blue"), ("val", "tab:orange"), ("test", "tab:red")):
-            rows = model_input[f"t_{part}"]
-            ax.plot(time[rows], forecasts[f"pred_{part}"][:, 0, index], color=color, lw=0.8,
-                    label=f"forecast ({'validation' if part == 'val' else part})")
-        for boundary in (train, train + validation):
-            ax.axvline(time[boundary], color="k", ls="--", lw=0.8)
-        ax.legend(loc="upper left", fontsize=8)
-    return fig
-
-
-def plot_test_span(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
-    """The test span alone: truth, one-step forecast and the persistence forecast."""
-    time = _time_axis(model_input)
-    rows = model_input["t_test"]
-    fig, axes = _panels(model_input, "lstm: test span, one step ahead")
-    for index, ax in enumerate(axes):
-        ax.plot(time[rows], model_input["y_test"][:, 0, index], color="k", lw=1, label="truth")
-        ax.plot(time[rows], forecasts["pred_test"][:, 0, index], color="tab:red", lw=1, label="forecast")
-        ax.plot(time[rows], forecasts["persistence_test"][:, 0, index], color="tab:green", lw=0.8,
-                ls=":", label="persistence (last value)")
-        ax.legend(loc="upper left", fontsize=8)
-    return fig
-
-
-def plot_extrapolation(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
-    """Recursive extrapolation from the start of the test span against what happened."""
-    time = _time_axis(model_input)
-    series = model_input["series"]
-    start = int(forecasts["extrapolation_start"])
-    steps = len(forecasts["extrapolation"])
-    context = max(0, start - 2 * model_input["x_test"].shape[1] - steps)
-    shown = min(start + steps, len(series))
-    fig, axes = _panels(model_input, f"lstm: recursive extrapolation, {steps} steps fed back")
-    for index, ax in enumerate(axes):
-        ax.plot(time[context:start], series[context:start, index], color="k", lw=1, label="history")
-        ax.plot(time[start:shown], series[start:shown, index], color="0.5", lw=1, label="truth")
-        ax.plot(time[start:shown], forecasts["extrapolation"][:shown - start, index], color="tab:purple",
-                lw=1.2, label="extrapolation")
-        ax.axvline(time[start], color="k", ls="--", lw=0.8)
-        ax.legend(loc="upper left", fontsize=8)
-    return fig
-
-
-def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
-    """Training against validation loss (MSE of the scaled series) and MAE by epoch."""
-    return plotting.learning_curves(history, title="lstm: learning curves (scaled units)")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.lstm import nodes
+from dl_pipelines.pipelines.lstm import figures, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -37,13 +37,13 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.model_input"],
              ["lstm.test_metrics", "lstm.test_forecasts_report"], name="evaluate_forecasts",
              namespace="lstm.evaluation"),
-        node(nodes.plot_learning_curves, "lstm.training_history", "lstm.learning_curves_plot",
+        node(figures.plot_learning_curves, "lstm.training_history", "lstm.learning_curves_plot",
              name="plot_learning_curves", namespace="lstm.evaluation"),
-        node(nodes.plot_forecast_overview, ["lstm.forecasts", "lstm.model_input"],
+        node(figures.plot_forecast_overview, ["lstm.forecasts", "lstm.model_input"],
              "lstm.forecast_plot", name="plot_forecast_overview", namespace="lstm.evaluation"),
-        node(nodes.plot_test_span, ["lstm.forecasts", "lstm.model_input"], "lstm.test_span_plot",
+        node(figures.plot_test_span, ["lstm.forecasts", "lstm.model_input"], "lstm.test_span_plot",
              name="plot_test_span", namespace="lstm.evaluation"),
-        node(nodes.plot_extrapolation, ["lstm.forecasts", "lstm.model_input"],
+        node(figures.plot_extrapolation, ["lstm.forecasts", "lstm.model_input"],
              "lstm.extrapolation_plot", name="plot_extrapolation", namespace="lstm.evaluation"),
     ])
     return stage_pipelines("lstm", ingestion, preprocessing, training, evaluation)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.rbm import nodes
+from dl_pipelines.pipelines.rbm import figures, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -43,9 +43,9 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["rbm.model", "rbm.model_input", "params:rbm.preprocessing", "params:rbm.evaluation"],
              ["rbm.test_metrics", "rbm.ranking_metrics_report"], name="evaluate_recommendations",
              namespace="rbm.evaluation"),
-        node(nodes.plot_training, "rbm.training_history", "rbm.training_plot",
+        node(figures.plot_training, "rbm.training_history", "rbm.training_plot",
              name="plot_training", namespace="rbm.evaluation"),
-        node(nodes.plot_ranking_metrics, "rbm.ranking_metrics_report", "rbm.ranking_metrics_plot",
+        node(figures.plot_ranking_metrics, "rbm.ranking_metrics_report", "rbm.ranking_metrics_plot",
              name="plot_ranking_metrics", namespace="rbm.evaluation"),
         node(nodes.package_recommender, "rbm.model", "rbm.mlflow_model",
              name="log_model", namespace="rbm.evaluation"),

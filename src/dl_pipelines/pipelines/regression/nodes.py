@@ -6,26 +6,20 @@ the MLflow run."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from matplotlib.figure import Figure
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_diabetes
-from sklearn.linear_model import LinearRegression
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from dl_pipelines.core import plotting
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.pipelines.regression.metrics import baseline_model, scores
 from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
 from dl_pipelines.pipelines.regression.serving import TrainedRegressor
 from dl_pipelines.pipelines.regression.settings import (
@@ -35,124 +29,18 @@ from dl_pipelines.pipelines.regression.settings import (
     RegressionModelSettings,
     RegressionSplit,
 )
+from dl_pipelines.pipelines.regression.sources import (
+    SPLIT_COLUMN,
+    check_table,
+    feature_columns,
+    load_table,
+)
+from dl_pipelines.pipelines.regression.transforms import make_transform
 
 logger = logging.getLogger(__name__)
 
-SPLIT_COLUMN = "_split"  # "train" / "test" where the dataset has a published split
-TOY_W, TOY_B = 2.0, -1.0  # the course's line y = 2x - 1
-BOSTON_COLUMNS = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX",
-                  "PTRATIO", "B", "LSTAT"]
-
 
 # --- ingestion ---------------------------------------------------------------------------------
-
-
-def _diabetes() -> pd.DataFrame:
-    """scikit-learn's diabetes data with its raw (unscaled) feature values."""
-    frame = load_diabetes(as_frame=True, scaled=False).frame
-    return frame.rename(columns={"target": "progression"})
-
-
-def _linear_toy() -> pd.DataFrame:
-    """The course's six points on y = 2x - 1 (x = -1..4) to learn from; the test points x = 5..10
-    ask the course's question (what is y at x = 10?) on the same line."""
-    train, test = np.arange(-1.0, 5.0), np.arange(5.0, 11.0)
-    x = np.concatenate([train, test])
-    return pd.DataFrame({"x": x, "y": TOY_W * x + TOY_B,
-                         SPLIT_COLUMN: ["train"] * len(train) + ["test"] * len(test)})
-
-
-def _boston_housing(raw_files: RawFiles) -> pd.DataFrame:
-    """The Keras ``boston_housing.npz`` with the split of ``keras.datasets.boston_housing.
-    load_data()``: the 506 rows shuffled by ``np.random.RandomState(113)``, then the first 404
-    for training and the last 102 for testing."""
-    path = raw_files.fetch("boston_housing", ["boston_housing.npz"])["boston_housing.npz"]
-    with np.load(path, allow_pickle=False) as data:
-        x, y = data["x"], data["y"]
-    indices = np.arange(len(x))
-    np.random.RandomState(113).shuffle(indices)
-    n_train = int(len(x) * (1 - 0.2))
-    frame = pd.DataFrame(x[indices], columns=BOSTON_COLUMNS)
-    frame["MEDV"] = y[indices]
-    frame[SPLIT_COLUMN] = ["train"] * n_train + ["test"] * (len(x) - n_train)
-    return frame
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        # The course's fuel file has bare-CR line endings; pandas' C parser reads those too.
-        return pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise ConfigurationError(f"Cannot read {path} as a CSV file ({error}).") from None
-
-
-def load_table(name: str, raw_files: RawFiles, filepath: str | None = None) -> pd.DataFrame:
-    """The dataset ``name`` as one table (a ``_split`` column where it has a published split).
-
-    Raises:
-        ConfigurationError: The CSV file ``filepath`` (``name`` csv) does not exist or cannot be read.
-    """
-    if name == "diabetes":
-        return _diabetes()
-    if name == "linear_toy":
-        return _linear_toy()
-    if name == "boston_housing":
-        return _boston_housing(raw_files)
-    if name == "fuel_consumption":
-        name = "FuelConsumptionCo2.csv"
-        return _read_csv(raw_files.fetch("fuel_consumption", [name])[name])
-    if not Path(filepath).is_file():
-        raise ConfigurationError(
-            f"Parameter regression.data.filepath={filepath!r}: no such file; expected the path of a "
-            "CSV file (relative to the project root).")
-    return _read_csv(Path(filepath))
-
-
-def feature_columns(table: pd.DataFrame, data: DataSettings) -> list[str]:
-    """The feature columns: ``data.features``, or every column but the target and the split."""
-    if data.features:
-        return list(data.features)
-    return [c for c in table.columns if c not in (data.target, SPLIT_COLUMN)]
-
-
-def check_table(table: pd.DataFrame, data: DataSettings, source: str) -> None:
-    """Stop with one line naming the column and the rows affected when the table cannot be used:
-    a missing column, a missing value, text in a numeric column."""
-    rows = len(table)
-    target, categorical = data.target, list(data.categorical or [])
-    features = feature_columns(table, data)
-    for column, role in [(target, "regression.data.target"),
-                         *[(c, "regression.data.features") for c in features],
-                         *[(c, "regression.data.categorical") for c in categorical]]:
-        if column not in table.columns:
-            raise ConfigurationError(
-                f"Column {column!r} ({role}) is not in {source} (all {rows} rows lack it); "
-                f"its columns are: {', '.join(map(str, table.columns))}.")
-    extra = [c for c in categorical if c not in features]
-    if extra:
-        raise ConfigurationError(f"Column {extra[0]!r} is in regression.data.categorical but not "
-                                 "among the features; add it to regression.data.features.")
-    if not features:
-        raise ConfigurationError(f"{source} has no feature column besides the target {target!r}.")
-    for column in [target, *features]:
-        missing = table[column].isna()
-        if missing.any():
-            first = int(np.flatnonzero(missing.to_numpy())[0]) + 1
-            raise ConfigurationError(
-                f"Column {column!r} of {source} has no value in {int(missing.sum())} of {rows} rows "
-                f"(first: data row {first}); fill or drop those rows.")
-    for column in [target, *[c for c in features if c not in categorical]]:
-        text = pd.to_numeric(table[column], errors="coerce").isna()
-        if text.any():
-            example = table[column][text].iloc[0]
-            fix = ("the target must be a number" if column == target else
-                   "list it in regression.data.categorical to one-hot encode it, or leave it out of "
-                   "regression.data.features")
-            raise ConfigurationError(
-                f"Column {column!r} of {source} is not numeric: {int(text.sum())} of {rows} rows "
-                f"hold text such as {example!r}; {fix}.")
-    if rows < 5:
-        raise ConfigurationError(f"{source} has only {rows} rows; expected at least 5 to split.")
 
 
 def ingest_table(raw_files: RawFiles, dataset: str, data: DataSettings) -> pd.DataFrame:
@@ -187,19 +75,6 @@ def ingest_table(raw_files: RawFiles, dataset: str, data: DataSettings) -> pd.Da
 
 
 # --- preprocessing -----------------------------------------------------------------------------
-
-
-def make_transform(numeric: list[str], categorical: list[str], scale: bool) -> ColumnTransformer:
-    """Standardise the numeric columns (or pass them through) and one-hot encode the categories.
-
-    Categories not seen in training become all-zero rows rather than errors, so a served model
-    still answers for, say, a fuel type the training rows did not have.
-    """
-    return ColumnTransformer(
-        [("numeric", StandardScaler() if scale else "passthrough", numeric),
-         ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)],
-        verbose_feature_names_out=False,
-    )
 
 
 def split_table(table: pd.DataFrame, dataset: str, data: DataSettings, split: RegressionSplit,
@@ -329,17 +204,6 @@ def fit_by_gradient_tape(model_input: dict[str, np.ndarray], gradient_tape: Grad
 # --- evaluation --------------------------------------------------------------------------------
 
 
-def _scores(y_true: np.ndarray, y_pred: np.ndarray, prefix: str) -> dict[str, float]:
-    return {f"{prefix}_mse": float(mean_squared_error(y_true, y_pred)),
-            f"{prefix}_mae": float(mean_absolute_error(y_true, y_pred)),
-            f"{prefix}_r2": float(r2_score(y_true, y_pred))}
-
-
-def baseline_model(model_input: dict[str, np.ndarray]) -> LinearRegression:
-    """Ordinary least squares (scikit-learn ``LinearRegression``) on the same training rows."""
-    return LinearRegression().fit(model_input["x_train"], model_input["y_train"])
-
-
 def evaluate_regressor(model: keras.Model, model_input: dict[str, np.ndarray],
                        gradient_tape_fit: dict[str, np.ndarray]
                        ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -355,8 +219,8 @@ def evaluate_regressor(model: keras.Model, model_input: dict[str, np.ndarray],
     baseline_pred = baseline_model(model_input).predict(x_test)
     tape_w, tape_b = gradient_tape_fit["w"][-1], gradient_tape_fit["b"][-1]
     tape_pred = x_test @ tape_w + tape_b
-    metrics = {**_scores(y_test, y_pred, "test"), **_scores(y_test, baseline_pred, "baseline_test"),
-               **_scores(y_test, tape_pred, "gradient_tape_test")}
+    metrics = {**scores(y_test, y_pred, "test"), **scores(y_test, baseline_pred, "baseline_test"),
+               **scores(y_test, tape_pred, "gradient_tape_test")}
     if x_test.shape[1] == 1:
         metrics.update(gradient_tape_w=float(tape_w[0]), gradient_tape_b=float(tape_b))
         if model.name == "linear":
@@ -369,96 +233,6 @@ def evaluate_regressor(model: keras.Model, model_input: dict[str, np.ndarray],
                    "baseline_pred": baseline_pred.astype("float32")}
     mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
     return mlflow_metrics, predictions
-
-
-def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
-    """Training against validation loss (MSE) and mean absolute error by epoch."""
-    curves = {k: v for k, v in history.items() if k.removeprefix("val_") in ("loss", "mae")}
-    return plotting.learning_curves(curves, title="regression: learning curves")
-
-
-def plot_predicted_vs_actual(predictions: dict[str, np.ndarray]) -> Figure:
-    """Predicted against true test targets, for the network and the least-squares baseline."""
-    y_true = predictions["y_true"]
-    fig = Figure(figsize=(6, 5.5), layout="constrained")
-    ax = fig.subplots()
-    ax.scatter(y_true, predictions["baseline_pred"], s=14, alpha=0.5, label="least squares")
-    ax.scatter(y_true, predictions["y_pred"], s=14, alpha=0.7, label="network")
-    low, high = float(np.min(y_true)), float(np.max(y_true))
-    ax.plot([low, high], [low, high], color="black", linewidth=1, label="perfect prediction")
-    ax.set_xlabel("actual")
-    ax.set_ylabel("predicted")
-    ax.set_title(f"Test set: predicted vs actual (R2 {r2_score(y_true, predictions['y_pred']):.3f})")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return fig
-
-
-def plot_residuals(predictions: dict[str, np.ndarray]) -> Figure:
-    """Residuals (actual - predicted) of the network against its predictions, and their spread."""
-    residuals = predictions["y_true"] - predictions["y_pred"]
-    fig = Figure(figsize=(11, 4.5), layout="constrained")
-    scatter, histogram = fig.subplots(1, 2)
-    scatter.scatter(predictions["y_pred"], residuals, s=14, alpha=0.7)
-    scatter.axhline(0, color="black", linewidth=1)
-    scatter.set_xlabel("predicted")
-    scatter.set_ylabel("actual - predicted")
-    scatter.set_title("Residuals against predictions")
-    histogram.hist(residuals, bins=min(30, max(5, len(residuals) // 5)))
-    histogram.axvline(0, color="black", linewidth=1)
-    histogram.set_xlabel("actual - predicted")
-    histogram.set_ylabel("test rows")
-    histogram.set_title("Distribution of the residuals")
-    for ax in (scatter, histogram):
-        ax.grid(alpha=0.3)
-    return fig
-
-
-def plot_weight_paths(gradient_tape_fit: dict[str, np.ndarray], history: dict[str, list[float]],
-                      model_input: dict[str, np.ndarray]) -> Figure:
-    """The path of w and b over the epochs, against their target values.
-
-    The target is the truth (w = 2, b = -1) for linear_toy, and otherwise the least-squares
-    solution on the same transformed features, which gradient descent converges to. The Keras
-    path is drawn where the network is a one-feature linear model.
-    """
-    toy = str(model_input["dataset"]) == "linear_toy"
-    if toy:
-        target_w, target_b, target = np.array([TOY_W]), TOY_B, "truth"
-    else:
-        baseline = baseline_model(model_input)
-        target_w, target_b, target = baseline.coef_, float(baseline.intercept_), "least squares"
-    names = [str(n) for n in model_input["feature_names"]]
-    fig = Figure(figsize=(15, 4.5), layout="constrained")
-    ax_w, ax_b, ax_loss = fig.subplots(1, 3)
-    epochs = np.arange(len(gradient_tape_fit["b"]))
-    colors = [f"C{i % 10}" for i in range(len(names))]
-    for index, name in enumerate(names):
-        label = "gradient tape" if len(names) == 1 else name
-        ax_w.plot(epochs, gradient_tape_fit["w"][:, index], color=colors[index], label=label)
-        ax_w.axhline(target_w[index], color=colors[index], linestyle=":", linewidth=1)
-    ax_b.plot(epochs, gradient_tape_fit["b"], label="gradient tape")
-    if "w" in history:  # recorded by the one-feature linear Keras model, after each epoch
-        keras_epochs = np.arange(1, len(history["w"]) + 1)
-        ax_w.plot(keras_epochs, history["w"], linestyle="--", color="C3", label="Keras fit()")
-        ax_b.plot(keras_epochs, history["b"], linestyle="--", color="C3", label="Keras fit()")
-    ax_b.axhline(target_b, color="black", linestyle=":", linewidth=1, label=target)
-    ax_w.plot([], [], color="black", linestyle=":", linewidth=1, label=target)
-    ax_loss.plot(epochs, gradient_tape_fit["loss"], label="gradient tape")
-    if "w" in history:
-        ax_loss.plot(np.arange(1, len(history["loss"]) + 1), history["loss"], linestyle="--",
-                     color="C3", label="Keras fit()")
-    ax_loss.set_yscale("log")
-    for ax, name in ((ax_w, "w"), (ax_b, "b"), (ax_loss, "training MSE")):
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.grid(alpha=0.3)
-        if len(names) <= 12 or ax is not ax_w:
-            ax.legend(fontsize=8)
-    learned = ", ".join(f"{v:.3f}" for v in gradient_tape_fit["w"][-1][:3])
-    fig.suptitle(f"Linear fit by gradient descent: w = [{learned}{'...' if len(names) > 3 else ''}]"
-                 f", b = {gradient_tape_fit['b'][-1]:.3f} (dotted: {target})")
-    return fig
 
 
 def package_model(model: keras.Model, transform: ColumnTransformer, test_rows: pd.DataFrame,

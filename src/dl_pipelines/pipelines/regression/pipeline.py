@@ -10,7 +10,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.regression import nodes
+from dl_pipelines.pipelines.regression import figures, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -40,15 +40,15 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["regression.model", "regression.model_input", "regression.gradient_tape_fit"],
              ["regression.test_metrics", "regression.test_predictions"],
              name="evaluate_regressor", namespace="regression.evaluation"),
-        node(nodes.plot_learning_curves, "regression.training_history",
+        node(figures.plot_learning_curves, "regression.training_history",
              "regression.learning_curves_plot", name="plot_learning_curves",
              namespace="regression.evaluation"),
-        node(nodes.plot_predicted_vs_actual, "regression.test_predictions",
+        node(figures.plot_predicted_vs_actual, "regression.test_predictions",
              "regression.predicted_vs_actual_plot", name="plot_predicted_vs_actual",
              namespace="regression.evaluation"),
-        node(nodes.plot_residuals, "regression.test_predictions", "regression.residuals_plot",
+        node(figures.plot_residuals, "regression.test_predictions", "regression.residuals_plot",
              name="plot_residuals", namespace="regression.evaluation"),
-        node(nodes.plot_weight_paths,
+        node(figures.plot_weight_paths,
              ["regression.gradient_tape_fit", "regression.training_history",
               "regression.model_input"],
              "regression.weight_paths_plot", name="plot_weight_paths",

@@ -1,0 +1,86 @@
+"""Figures of the lstm app: forecasts against the series, the test span, the extrapolation and
+the learning curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from dl_pipelines.core import plotting
+
+
+def _time_axis(model_input: dict[str, np.ndarray]) -> np.ndarray:
+    """Dates for a dated series, row numbers otherwise."""
+    if str(model_input["time_kind"]) == "date":
+        return pd.to_datetime(model_input["time"]).to_numpy()
+    return np.arange(len(model_input["series"]))
+
+
+def _panels(model_input: dict[str, np.ndarray], title: str) -> tuple[Figure, list]:
+    """One panel per series (at most four), sharing the time axis."""
+    count = min(len(model_input["columns"]), 4)
+    fig = Figure(figsize=(12, 3.2 * count + 0.6), layout="constrained")
+    axes = list(fig.subplots(count, 1, squeeze=False, sharex=True)[:, 0])
+    fig.suptitle(title)
+    for ax, name in zip(axes, model_input["columns"], strict=False):
+        ax.set_ylabel(str(name))
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("date" if str(model_input["time_kind"]) == "date" else "step")
+    return fig, axes
+
+
+def plot_forecast_overview(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
+    """The whole series (history and truth) with the one-step forecasts of every part and the
+    train / validation / test boundaries."""
+    time = _time_axis(model_input)
+    fig, axes = _panels(model_input, f"lstm: {model_input['dataset']}, one-step forecasts")
+    train, validation, _ = (int(n) for n in model_input["split"])
+    for index, ax in enumerate(axes):
+        ax.plot(time, model_input["series"][:, index], color="0.6", lw=0.8, label="series")
+        for part, color in (("train", "tab:blue"), ("val", "tab:orange"), ("test", "tab:red")):
+            rows = model_input[f"t_{part}"]
+            ax.plot(time[rows], forecasts[f"pred_{part}"][:, 0, index], color=color, lw=0.8,
+                    label=f"forecast ({'validation' if part == 'val' else part})")
+        for boundary in (train, train + validation):
+            ax.axvline(time[boundary], color="k", ls="--", lw=0.8)
+        ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_test_span(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
+    """The test span alone: truth, one-step forecast and the persistence forecast."""
+    time = _time_axis(model_input)
+    rows = model_input["t_test"]
+    fig, axes = _panels(model_input, "lstm: test span, one step ahead")
+    for index, ax in enumerate(axes):
+        ax.plot(time[rows], model_input["y_test"][:, 0, index], color="k", lw=1, label="truth")
+        ax.plot(time[rows], forecasts["pred_test"][:, 0, index], color="tab:red", lw=1, label="forecast")
+        ax.plot(time[rows], forecasts["persistence_test"][:, 0, index], color="tab:green", lw=0.8,
+                ls=":", label="persistence (last value)")
+        ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_extrapolation(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
+    """Recursive extrapolation from the start of the test span against what happened."""
+    time = _time_axis(model_input)
+    series = model_input["series"]
+    start = int(forecasts["extrapolation_start"])
+    steps = len(forecasts["extrapolation"])
+    context = max(0, start - 2 * model_input["x_test"].shape[1] - steps)
+    shown = min(start + steps, len(series))
+    fig, axes = _panels(model_input, f"lstm: recursive extrapolation, {steps} steps fed back")
+    for index, ax in enumerate(axes):
+        ax.plot(time[context:start], series[context:start, index], color="k", lw=1, label="history")
+        ax.plot(time[start:shown], series[start:shown, index], color="0.5", lw=1, label="truth")
+        ax.plot(time[start:shown], forecasts["extrapolation"][:shown - start, index], color="tab:purple",
+                lw=1.2, label="extrapolation")
+        ax.axvline(time[start], color="k", ls="--", lw=0.8)
+        ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
+    """Training against validation loss (MSE of the scaled series) and MAE by epoch."""
+    return plotting.learning_curves(history, title="lstm: learning curves (scaled units)")

@@ -154,9 +154,11 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
         self._dataset.save(data)
         if mlflow.active_run() is None:
             return
-        name = PurePosixPath(self._filepath).name
+        if get_protocol_and_path(self._filepath)[0] == "file":  # on this disk: MLflow reads it there
+            mlflow.log_artifact(self._filepath, self._artifact_path)
+            return
         with tempfile.TemporaryDirectory() as folder:
-            local = Path(folder, name)
+            local = Path(folder, PurePosixPath(self._filepath).name)
             with fsspec.open(self._filepath, "rb") as stream:
                 local.write_bytes(stream.read())
             mlflow.log_artifact(str(local), self._artifact_path)

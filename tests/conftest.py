@@ -28,6 +28,10 @@ def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
+    # The experiment an earlier test made active is not in this store: mlflow.set_experiment
+    # keeps it in a module global and in MLFLOW_EXPERIMENT_ID, and has no public way to unset.
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     yield uri
     while mlflow.active_run():
         mlflow.end_run()

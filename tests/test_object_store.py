@@ -30,22 +30,32 @@ def bucket(monkeypatch):
     server.stop()
 
 
+FLATS = "area,rooms,price\n" + "".join(f"{50 + i},{1 + i % 4},{100 + 3 * i}\n" for i in range(40))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("app", "files"), [
-    ("cnn", ["02_intermediate/cnn/images.npz", "05_model_input/cnn/model_input.npz",
-             "06_models/cnn/model.keras", "06_models/cnn/history.json",
-             "07_model_output/cnn/test_predictions.npz", "08_reporting/cnn/confusion_matrix.png",
-             "08_reporting/cnn/classification_report.csv"]),
-    ("regression", ["02_intermediate/regression/table.parquet", "05_model_input/regression/model_input.npz",
-                    "06_models/regression/model.keras", "06_models/regression/transform.pkl",
-                    "08_reporting/regression/residuals.png"]),
+@pytest.mark.parametrize(("app", "params", "files"), [
+    ("cnn", {}, ["02_intermediate/cnn/images.npz", "05_model_input/cnn/model_input.npz",
+                 "06_models/cnn/model.keras", "06_models/cnn/history.json",
+                 "07_model_output/cnn/test_predictions.npz", "08_reporting/cnn/confusion_matrix.png",
+                 "08_reporting/cnn/classification_report.csv"]),
+    # The user's own CSV read from the bucket too, through the user_csv entry.
+    ("regression", {"csv_path": f"s3://{BUCKET}/flats.csv",
+                    "regression": {"dataset": "csv", "data": {"target": "price"}}},
+     ["02_intermediate/regression/table.parquet", "05_model_input/regression/model_input.npz",
+      "06_models/regression/model.keras", "06_models/regression/transform.pkl",
+      "08_reporting/regression/residuals.png"]),
 ])
-def test_a_whole_app_runs_with_its_data_in_a_bucket(project, bucket, app, files):
-    run_pipeline(project, app, {"data_root": f"s3://{BUCKET}/dl", app: {"training": {"epochs": 2}}})
+def test_a_whole_app_runs_with_its_data_in_a_bucket(project, bucket, app, params, files):
+    bucket.pipe(f"{BUCKET}/flats.csv", FLATS.encode())
+    settings = {**params.get(app, {}), "training": {"epochs": 2}}
+    run_pipeline(project, app, {**params, "data_root": f"s3://{BUCKET}/dl", app: settings})
     stored = {path.removeprefix(f"{BUCKET}/dl/") for path in bucket.find(f"{BUCKET}/dl")}
     assert set(files) <= stored, set(files) - stored
     assert not any((project / "data").rglob("*.npz"))  # nothing of the data went to the local folder
     (run,) = mlflow.search_runs(experiment_names=["dl_pipelines"], output_format="list")
     assert run.info.status == "FINISHED" and run.data.tags["app"] == app
+    if "csv_path" in params:
+        assert run.data.tags["data_file"] == params["csv_path"]
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, app)}
     assert f"{app}/learning_curves.png" in artifacts  # figures logged from the bucket's copy

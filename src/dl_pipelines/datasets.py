@@ -12,6 +12,7 @@ import fsspec
 import mlflow
 import numpy as np
 import pandas as pd
+from fsspec.core import OpenFile
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import get_filepath_str, get_protocol_and_path, parse_dataset_definition
 from kedro_datasets._typing import TablePreview
@@ -48,6 +49,42 @@ class RawFilesDataset(AbstractDataset[None, RawFiles]):
 
     def _describe(self) -> dict[str, Any]:
         return {"root": str(self._store.root), "datasets": sorted(self._store.sources)}
+
+
+class UserFileDataset(AbstractDataset[None, "OpenFile | None"]):
+    """The user's own file (``<app>.dataset=csv``) on any fsspec path, handed over unopened.
+
+    Kedro loads every input of a node, and this file exists only when a user names it: the
+    ingestion node opens it only when its dataset is ``csv`` (kedro-datasets' ``CSVDataset`` would
+    fail every run without a file). ``filepath: null`` means that no file was given.
+    """
+
+    def __init__(self, filepath: str | None = None, credentials: dict[str, Any] | None = None,
+                 fs_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None):
+        self.filepath = filepath
+        self._fs_args = {**(credentials or {}), **(fs_args or {})}
+        self.metadata = metadata
+
+    def load(self) -> OpenFile | None:
+        return fsspec.open(self.filepath, "rb", **self._fs_args) if self.filepath else None
+
+    def save(self, data: None) -> None:
+        raise DatasetError("user_csv is read-only: it is the user's own file.")
+
+    def _exists(self) -> bool:
+        file = self.load()
+        return file is not None and file.fs.isfile(file.path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self.filepath}
+
+    def preview(self, nrows: int = 5) -> TablePreview:
+        """Kedro-Viz: the first rows of the file, every cell as text."""
+        if not self._exists():
+            return TablePreview({"columns": [], "index": [], "data": []})
+        with self.load() as stream:
+            table = pd.read_csv(stream, nrows=nrows, dtype=str, keep_default_na=False)
+        return TablePreview(table.to_dict(orient="split"))
 
 
 class NpzDataset(AbstractVersionedDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):

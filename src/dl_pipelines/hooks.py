@@ -23,6 +23,7 @@ from dl_pipelines.core.strategy import (
     start_multi_worker_from_environment,
     task,
 )
+from dl_pipelines.core.user_files import file_name, require_user_file
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ def app_of(node: Node) -> str | None:
 class AppRunsHook:
     """One MLflow run per app: kedro-mlflow's run, or one child run of it per app when a
     ``kedro run`` holds several apps. Each app run is named after the app, tagged ``app`` and
-    ``dataset``, and records the app's effective settings the run's nodes use, flattened
+    ``dataset`` (and ``data_file``: the user's file, checked to exist before the run starts, when
+    the dataset is ``csv``), and records the app's effective settings the run's nodes use, flattened
     (``cnn.training.epochs``).
 
     kedro-mlflow's hook is used for what it does (tracking server, experiment, the run of the
@@ -100,7 +102,6 @@ class AppRunsHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
-        self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         self._child_runs = {}
         self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
         self._params, self._tags = {}, {}
@@ -110,6 +111,12 @@ class AppRunsHook:
             self._params[app] = dict(kv for name in sorted(used)
                                      for kv in flatten(catalog[name].load(), name.removeprefix("params:")))
             self._tags[app] = {"app": app, "dataset": str(catalog[f"params:{app}.dataset"].load())}
+            reads_user_csv = any("user_csv" in n.inputs for n in pipeline.nodes if app_of(n) == app)
+            if self._tags[app]["dataset"] == "csv" and reads_user_csv:
+                # Checked before the run starts, so a missing file leaves no run and no data behind.
+                file = require_user_file(catalog["user_csv"].load(), app)
+                self._tags[app]["data_file"] = file_name(file)
+        self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return
         _mark_model_training(mlflow.active_run().info.experiment_id)

@@ -1,3 +1,4 @@
+import fsspec
 import keras
 import numpy as np
 import pytest
@@ -16,13 +17,18 @@ def settings(**changes):
     return app_settings("lstm", **{"generated__length": 200, **changes})
 
 
-def csv_settings(path, **changes):
-    return settings(dataset="csv", csv__path=str(path), **changes)
+def csv_settings(**changes):
+    return settings(dataset="csv", **changes)
 
 
-def ingest(s):
-    return nodes.ingest_series(RawFiles("unused", {}), s.dataset, s.generated, s.csv, s.split,
-                               s.preprocessing)
+def ingest(s, csv=None):
+    """The ingestion node, given the file ``csv`` as the ``user_csv`` catalog entry gives it."""
+    return nodes.ingest_series(RawFiles("unused", {}), csv and fsspec.open(str(csv), "rb"), s.dataset,
+                               s.generated, s.csv, s.split, s.preprocessing)
+
+
+def read_series(path, *args):
+    return sources.to_series(sources.read_text_table(fsspec.open(str(path), "rb")), str(path), *args)
 
 
 def windows(series, s):
@@ -65,7 +71,7 @@ def test_noisy_sine_is_seeded():
 def test_fred_file_with_dot_gaps_reads_as_nan(tmp_path):
     path = tmp_path / "DEXUSEU.csv"
     path.write_text("DATE,DEXUSEU\n1999-01-04,1.1812\n1999-01-05,.\n1999-01-06,1.1636\n")
-    series = sources.read_csv_series(path, "DATE", ["DEXUSEU"])
+    series = read_series(path, "DATE", ["DEXUSEU"])
     assert series["time"].tolist() == ["1999-01-04", "1999-01-05", "1999-01-06"]
     assert np.isnan(series["values"][1, 0]) and series["values"][2, 0] == 1.1636
     assert str(series["time_kind"]) == "date"
@@ -74,10 +80,10 @@ def test_fred_file_with_dot_gaps_reads_as_nan(tmp_path):
 def test_csv_rows_are_sorted_by_date_and_index_columns_work(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("when,a,b\n2020-01-03,3,30\n2020-01-01,1,10\n2020-01-02,2,20\n")
-    series = sources.read_csv_series(path, "when")
+    series = read_series(path, "when")
     assert series["columns"].tolist() == ["a", "b"]
     assert series["values"][:, 0].tolist() == [1, 2, 3]
-    plain = sources.read_csv_series(path, None, ["b"])
+    plain = read_series(path, None, ["b"])
     assert plain["values"][:, 0].tolist() == [30, 10, 20] and str(plain["time_kind"]) == "index"
 
 
@@ -107,24 +113,23 @@ def test_gap_treatments(how, expected):
 def test_bad_csv_stops_with_one_line_naming_the_problem(tmp_path, text, culprit):
     path = tmp_path / "user.csv"
     path.write_text(text)
-    s = csv_settings(path)  # the settings need no file: the ingestion node checks it
     with pytest.raises(ConfigurationError) as error:
-        ingest(s)
+        ingest(csv_settings(), csv=path)
     message = str(error.value)
     assert culprit in message and "\n" not in message
     assert str(path) in message
 
 
 def test_missing_csv_and_missing_column_are_named(tmp_path):
-    with pytest.raises(ConfigurationError, match="lstm.csv.path is not set"):
-        settings(dataset="csv")
-    with pytest.raises(ConfigurationError, match="does not exist"):
-        ingest(csv_settings(tmp_path / "nope.csv"))
+    with pytest.raises(ConfigurationError, match="lstm.dataset=csv needs your CSV file: --params csv_path="):
+        ingest(csv_settings())
+    with pytest.raises(ConfigurationError, match="nope.csv does not exist"):
+        ingest(csv_settings(), csv=tmp_path / "nope.csv")
     path = tmp_path / "s.csv"
     path.write_text("day,value\n2020-01-01,1\n")
     expected = r"no column 'date' \(lstm.csv.time_column\); its columns are: day, value"
     with pytest.raises(ConfigurationError, match=expected):
-        ingest(csv_settings(path))
+        ingest(csv_settings(), csv=path)
 
 
 def test_a_good_csv_goes_through_ingestion_and_preprocessing(tmp_path):
@@ -132,8 +137,8 @@ def test_a_good_csv_goes_through_ingestion_and_preprocessing(tmp_path):
     rows = "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{d},{'.' if d == 5 else 2 * d}\n"
                    for d in range(100))
     path.write_text("date,a,b\n" + rows)
-    s = csv_settings(path, preprocessing__time_steps=5)
-    parts = windows(ingest(s), s)
+    s = csv_settings(preprocessing__time_steps=5)
+    parts = windows(ingest(s, csv=path), s)
     assert parts["x_train"].shape[1:] == (5, 2) and parts["y_train"].shape[1:] == (1, 2)
     assert len(parts["series"]) == 99  # the '.' row dropped
 
@@ -143,8 +148,8 @@ def test_the_length_of_a_csv_counts_after_its_gaps_are_treated(tmp_path):
     rows = "".join(f"2021-{1 + d // 28:02d}-{1 + d % 28:02d},{'.' if d % 2 else d}\n" for d in range(40))
     path.write_text("date,value\n" + rows)
     with pytest.raises(ConfigurationError, match="has 20 usable rows, too few"):
-        ingest(csv_settings(path))  # 40 rows, 20 with a value: too few for 20 time steps
-    assert len(ingest(csv_settings(path, preprocessing__gaps="ffill"))["values"]) == 40
+        ingest(csv_settings(), csv=path)  # 40 rows, 20 with a value: too few for 20 time steps
+    assert len(ingest(csv_settings(preprocessing__gaps="ffill"), csv=path)["values"]) == 40
 
 
 # --- preprocessing -----------------------------------------------------------------------------
@@ -306,7 +311,6 @@ def test_training_learns_and_evaluation_reports_in_original_units(model_input):
     ({"forecast__extrapolation_steps": 0}, "lstm.forecast.extrapolation_steps=0"),
     ({"preprocessing__time_steps": 150}, "lstm.generated.length=200: the series 'logistic_map' has "
                                          "200 usable rows, too few for lstm.preprocessing.time_steps=150"),
-    ({"dataset": "csv"}, "lstm.csv.path is not set"),
     ({"training__reduce_lr_patience": 3},
      "lstm.training are invalid: reduce_lr_patience and learning_rate_decay: cosine cannot be combined"),
 ])
@@ -316,10 +320,10 @@ def test_bad_parameters_are_named_in_one_line(change, culprit):
     assert culprit in str(error.value) and "\n" not in str(error.value)
 
 
-def test_documented_presets_are_valid_and_fill_every_null(tmp_path):
+def test_documented_presets_are_valid_and_fill_every_null():
     for name, preset in raw_params("lstm")["presets"].items():
-        # The settings need no file: the CSV itself is read and checked by the ingestion node.
-        s = app_settings("lstm", dataset=name, csv__path=str(tmp_path / "user.csv"))
+        # The settings name no file: the user_csv entry gives it, and the ingestion node checks it.
+        s = app_settings("lstm", dataset=name)
         assert s.preprocessing.time_steps == preset["preprocessing"]["time_steps"]
         assert s.model.model_dump(include=set(preset["model"])) == preset["model"]
         assert s.training.learning_rate == preset["training"]["learning_rate"]

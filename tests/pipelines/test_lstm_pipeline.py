@@ -5,6 +5,7 @@ import sys
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
@@ -18,8 +19,10 @@ FIGURES = {"lstm/learning_curves.png", "lstm/forecast.png", "lstm/test_span.png"
            "lstm/extrapolation.png"}
 
 
-def run(project, pipeline, **params):
-    run_pipeline(project, pipeline, {"lstm": {**QUICK, **params}})
+def run(project, pipeline, csv_path=None, **params):
+    """``kedro run --pipelines=<pipeline> --params lstm.<key>=...[,csv_path=<file>]``."""
+    user_file = {"csv_path": csv_path} if csv_path else {}
+    run_pipeline(project, pipeline, {"lstm": {**QUICK, **params}, **user_file})
 
 
 @pytest.mark.slow
@@ -79,7 +82,7 @@ def test_a_stage_without_its_inputs_names_the_missing_file(project):
 @pytest.mark.parametrize("params", [
     {"dataset": "bitcoin"},
     {"preprocessing": {"time_steps": 500}},
-    {"dataset": "csv"},  # no csv.path
+    {"dataset": "csv"},  # no csv_path
 ])
 def test_bad_parameters_stop_before_any_node_runs(project, params):
     with pytest.raises(ConfigurationError):
@@ -91,19 +94,21 @@ def test_bad_parameters_stop_before_any_node_runs(project, params):
 BAD_PRICES = "date,price\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)) + "2021-02-01,n/a?\n"
 
 
-@pytest.mark.parametrize("path, culprit", [
-    ("data/prices.csv", r"data/prices.csv: value column 'price' has a non-numeric value 'n/a\?' \(line 30\)"),
-    ("data/missing.csv", "lstm.csv.path='data/missing.csv' does not exist"),
-])
-def test_a_bad_csv_stops_at_ingestion_before_anything_is_written(project, path, culprit):
-    (project / "data" / "prices.csv").write_text(BAD_PRICES)
-    with pytest.raises(ConfigurationError, match=culprit):
-        run(project, "lstm", dataset="csv", csv={"path": path})
+@pytest.mark.parametrize("path, culprit, runs_left", [
     # The ingestion node, the first, reads and checks the file: nothing is computed or written,
     # and the MLflow run that kedro-mlflow opened records the failure without a metric.
+    ("data/prices.csv", r"data/prices.csv: value column 'price' has a non-numeric value 'n/a\?' \(line 30\)",
+     ["FAILED"]),
+    # A file that is not there is found before the run starts: no MLflow run at all.
+    ("data/missing.csv", "data/missing.csv does not exist; expected your CSV file: --params csv_path=", []),
+])
+def test_a_bad_csv_stops_at_ingestion_before_anything_is_written(project, path, culprit, runs_left):
+    (project / "data" / "prices.csv").write_text(BAD_PRICES)
+    with pytest.raises(ConfigurationError, match=culprit):
+        run(project, "lstm", csv_path=path, dataset="csv")
     assert [p.name for p in (project / "data").rglob("*") if p.is_file()] == ["prices.csv"]
     runs = mlflow.search_runs(search_all_experiments=True)
-    assert runs["status"].tolist() == ["FAILED"]
+    assert runs.get("status", pd.Series(dtype=str)).tolist() == runs_left
     assert not [key for key in runs if key.startswith("metrics.") and runs[key].notna().any()]
 
 
@@ -111,11 +116,11 @@ def test_kedro_run_reports_a_bad_csv_in_one_line(project):
     (project / "data" / "prices.csv").write_text(BAD_PRICES)
     result = subprocess.run(
         [sys.executable, "-m", "kedro", "run", "--pipelines=lstm", "--params",
-         "lstm.dataset=csv,lstm.csv.path=data/prices.csv"],
+         "lstm.dataset=csv,csv_path=data/prices.csv"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = ("Error: data/prices.csv: value column 'price' has a non-numeric value 'n/a?' (line 30); "
-                "expected numbers, with empty cells or '.' for missing values.")
+    expected = (f"Error: {project}/data/prices.csv: value column 'price' has a non-numeric value "
+                "'n/a?' (line 30); expected numbers, with empty cells or '.' for missing values.")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

@@ -1,3 +1,4 @@
+import fsspec
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,12 +20,13 @@ def settings(**changes):
     return app_settings("regression", **changes)
 
 
-def csv_settings(path, **changes):
-    return settings(**{"dataset": "csv", "data__filepath": str(path), "data__target": "price", **changes})
+def csv_settings(**changes):
+    return settings(**{"dataset": "csv", "data__target": "price", **changes})
 
 
-def ingest(s, raw_files=NO_FILES):
-    return nodes.ingest_table(raw_files, s.dataset, s.data)
+def ingest(s, raw_files=NO_FILES, csv=None):
+    """The ingestion node, given the file ``csv`` as the ``user_csv`` catalog entry gives it."""
+    return nodes.ingest_table(raw_files, csv and fsspec.open(str(csv), "rb"), s.dataset, s.data)
 
 
 def split(table, s):
@@ -118,8 +120,8 @@ def test_boston_housing_split_is_the_keras_one(tmp_path):
 
 def test_csv_categorical_column_is_one_hot_encoded_and_served_from_raw_rows(houses):
     path, frame = houses
-    s = csv_settings(path, data__categorical=["city"])
-    table = ingest(s)
+    s = csv_settings(data__categorical=["city"])
+    table = ingest(s, csv=path)
     assert table["city"].dtype != "float64" and table["rooms"].dtype == "float64"
     arrays, transform, test_rows = split(table, s)
     assert list(arrays["feature_names"]) == ["rooms", "area", "city_Lyon", "city_Nice", "city_Paris"]
@@ -134,7 +136,7 @@ def test_csv_categorical_column_is_one_hot_encoded_and_served_from_raw_rows(hous
 
 def test_csv_features_parameter_selects_columns(houses):
     path, _ = houses
-    table = ingest(csv_settings(path, data__features=["rooms"]))
+    table = ingest(csv_settings(data__features=["rooms"]), csv=path)
     assert list(table.columns) == ["rooms", "price"]
 
 
@@ -149,7 +151,7 @@ def test_csv_features_parameter_selects_columns(houses):
 def test_bad_csv_columns_stop_with_one_line_naming_column_and_rows(houses, change, expected):
     path, _ = houses
     with pytest.raises(ConfigurationError, match=expected) as error:
-        ingest(csv_settings(path, **change))
+        ingest(csv_settings(**change), csv=path)
     assert "\n" not in str(error.value)
 
 
@@ -160,7 +162,7 @@ def test_missing_values_stop_with_column_and_row_count(houses):
     expected = (r"^Column 'area' of .*houses.csv has no value in 3 of 40 rows \(first: data row 5\); "
                 r"fill or drop those rows\.$")
     with pytest.raises(ConfigurationError, match=expected):
-        ingest(csv_settings(path, data__categorical=["city"]))
+        ingest(csv_settings(data__categorical=["city"]), csv=path)
 
 
 def test_text_in_a_numeric_column_is_counted(houses):
@@ -169,13 +171,12 @@ def test_text_in_a_numeric_column_is_counted(houses):
     frame.loc[[1, 2], "rooms"] = "three"  # (pandas itself reads "n/a", "NA", "" as missing values)
     frame.to_csv(path, index=False)
     with pytest.raises(ConfigurationError, match=r"Column 'rooms' .* 2 of 40 rows hold text such as 'three'"):
-        ingest(csv_settings(path, data__categorical=["city"]))
+        ingest(csv_settings(data__categorical=["city"]), csv=path)
 
 
 @pytest.mark.parametrize(("change", "culprit"), [
     ({"dataset": "mnist"}, "regression.dataset='mnist' is not known"),
-    ({"dataset": "csv"}, "regression.data.filepath is not set"),
-    ({"dataset": "csv", "data__filepath": "flats.csv"}, "regression.data.target is not set"),
+    ({"dataset": "csv"}, "regression.data.target is not set"),
     ({"seed": -1}, "regression.seed=-1"),
     ({"data__target": ""}, "regression.data.target=''"),
     ({"data__categorical": "city"}, "regression.data.categorical='city'"),
@@ -205,11 +206,14 @@ def test_bad_parameters_are_named_in_one_line(change, culprit):
     assert culprit in str(error.value) and "\n" not in str(error.value)
 
 
-def test_a_csv_file_that_does_not_exist_stops_the_ingestion_in_one_line():
-    s = settings(dataset="csv", data__filepath="nowhere.csv", data__target="y")  # valid settings
+@pytest.mark.parametrize("csv, culprit", [
+    (None, "regression.dataset=csv needs your CSV file: --params csv_path=data/01_raw/my.csv"),
+    ("nowhere.csv", "nowhere.csv does not exist; expected your CSV file: --params csv_path="),
+])
+def test_a_csv_file_not_given_or_not_there_stops_the_ingestion_in_one_line(csv, culprit):
     with pytest.raises(ConfigurationError) as error:
-        ingest(s)
-    assert "regression.data.filepath='nowhere.csv': no such file" in str(error.value)
+        ingest(settings(dataset="csv", data__target="y"), csv=csv)
+    assert culprit in str(error.value)
     assert "\n" not in str(error.value)
 
 
@@ -219,8 +223,8 @@ def test_no_validation_set_is_a_valid_choice():
 
 def test_documented_presets_are_valid_and_fill_every_null():
     for name, preset in raw_params("regression")["presets"].items():
-        # The csv preset leaves the file and its target to the user.
-        user = {"data__filepath": "my.csv", "data__target": "y"} if name == "csv" else {}
+        # The csv preset leaves the target to the user.
+        user = {"data__target": "y"} if name == "csv" else {}
         s = settings(dataset=name, **user)
         assert s.model.architecture == preset["model"]["architecture"]
         assert s.split.validation_fraction == preset["split"]["validation_fraction"]

@@ -20,8 +20,10 @@ STAGES = ["regression_ingestion", "regression_preprocessing", "regression_traini
           "regression_evaluation"]
 
 
-def run(project, pipeline, **params):
-    run_pipeline(project, pipeline, {"regression": {**QUICK, **params}})
+def run(project, pipeline, csv_path=None, **params):
+    """``kedro run --pipelines=<pipeline> --params regression.<key>=...[,csv_path=<file>]``."""
+    user_file = {"csv_path": csv_path} if csv_path else {}
+    run_pipeline(project, pipeline, {"regression": {**QUICK, **params}, **user_file})
 
 
 def served_matches_the_network(project, run_id, target):
@@ -40,7 +42,8 @@ def served_matches_the_network(project, run_id, target):
 
 
 def test_every_dataset_of_the_app_is_namespaced():
-    assert all(name.startswith(("regression.", "params:regression", "raw_files"))
+    # raw_files and user_csv are the project's two inputs from outside, shared by the apps.
+    assert all(name.startswith(("regression.", "params:regression")) or name in ("raw_files", "user_csv")
                for name in register_pipelines()["regression"].datasets())
 
 
@@ -122,10 +125,27 @@ def test_bad_parameters_stop_before_any_node_runs(project, params):
     assert mlflow.search_runs(search_all_experiments=True).empty
 
 
-def test_a_csv_file_that_does_not_exist_stops_the_ingestion_writing_nothing(project):
-    with pytest.raises(ConfigurationError, match="regression.data.filepath='data/nowhere.csv': no such file"):
-        run(project, "regression", dataset="csv", data={"filepath": "data/nowhere.csv", "target": "y"})
+def test_a_csv_file_that_does_not_exist_stops_before_the_run_writing_nothing(project):
+    with pytest.raises(ConfigurationError, match="data/nowhere.csv does not exist; expected your CSV file"):
+        run(project, "regression", csv_path="data/nowhere.csv", dataset="csv", data={"target": "y"})
     assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+FLATS = pd.DataFrame({"area": np.arange(50.0, 90.0), "city": ["Lyon", "Nice"] * 20,
+                      "price": np.arange(40) * 3.0 + 1})
+
+
+def test_the_users_csv_comes_through_the_catalog_and_is_recorded(project):
+    FLATS.to_csv(project / "data" / "flats.csv", index=False)
+    run(project, "regression", csv_path="data/flats.csv", dataset="csv",
+        data={"target": "price", "categorical": ["city"]})
+    run_row, metrics = top_run("regression")
+    assert run_row["status"] == "FINISHED" and "regression.test_r2" in metrics
+    assert run_row["tags.dataset"] == "csv"
+    assert run_row["tags.data_file"] == str(project / "data" / "flats.csv")
+    table = pd.read_parquet(project / "data/05_model_input/regression/test_rows.parquet")
+    assert list(table.columns) == ["area", "city", "price"] and len(table) == 8  # the 20% test rows
 
 
 def test_kedro_run_reports_a_bad_parameter_in_one_line(project):
@@ -140,15 +160,14 @@ def test_kedro_run_reports_a_bad_parameter_in_one_line(project):
 
 
 def test_kedro_run_reports_a_missing_target_column_in_one_line(project):
-    pd.DataFrame({"area": [50.0, 60, 70, 80, 90, 100], "price": [1.0, 2, 3, 4, 5, 6]}).to_csv(
-        project / "data" / "flats.csv", index=False)
+    FLATS.to_csv(project / "data" / "flats.csv", index=False)
     result = subprocess.run(
         [sys.executable, "-m", "kedro", "run", "--pipelines=regression", "--params",
-         "regression.dataset=csv,regression.data.filepath=data/flats.csv,regression.data.target=cost"],
+         "regression.dataset=csv,csv_path=data/flats.csv,regression.data.target=cost"],
         cwd=project, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    expected = ("Error: Column 'cost' (regression.data.target) is not in data/flats.csv (all 6 rows "
-                "lack it); its columns are: area, price.")
+    expected = (f"Error: Column 'cost' (regression.data.target) is not in {project}/data/flats.csv "
+                "(all 40 rows lack it); its columns are: area, city, price.")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import fsspec
 import keras
 import numpy as np
 import pandas as pd
+from fsspec.core import OpenFile
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.pipelines.lstm.metrics import error_metrics, persistence
 from dl_pipelines.pipelines.lstm.models import build_forecaster, with_scaling
 from dl_pipelines.pipelines.lstm.settings import (
@@ -31,7 +34,7 @@ from dl_pipelines.pipelines.lstm.settings import (
     PreprocessingSettings,
     split_sizes,
 )
-from dl_pipelines.pipelines.lstm.sources import logistic_map, noisy_sine, read_csv_series
+from dl_pipelines.pipelines.lstm.sources import logistic_map, noisy_sine, read_text_table, to_series
 from dl_pipelines.pipelines.lstm.transforms import check_length, fill_gaps, fit_scaler, sliding_windows
 
 logger = logging.getLogger(__name__)
@@ -42,8 +45,9 @@ USD_EUR_FILE = "DEXUSEU.csv"
 # --- ingestion ---------------------------------------------------------------------------------
 
 
-def ingest_series(raw_files: RawFiles, dataset: str, generated: GeneratedSettings, csv: CsvSettings,
-                  split: ChronologicalSplit, preprocessing: PreprocessingSettings) -> dict[str, np.ndarray]:
+def ingest_series(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
+                  generated: GeneratedSettings, csv: CsvSettings, split: ChronologicalSplit,
+                  preprocessing: PreprocessingSettings) -> dict[str, np.ndarray]:
     """Generate or load the series ``lstm.dataset`` names (downloading usd_eur the first time).
 
     A file is checked here, the first node, so that a bad one stops the run before any work: a
@@ -61,15 +65,17 @@ def ingest_series(raw_files: RawFiles, dataset: str, generated: GeneratedSetting
                   "columns": np.array([dataset]), "time_kind": np.array("index")}
     else:
         if dataset == "usd_eur":
-            path = raw_files.fetch("usd_eur", [USD_EUR_FILE])[USD_EUR_FILE]
+            path = str(raw_files.fetch("usd_eur", [USD_EUR_FILE])[USD_EUR_FILE])
+            frame = read_text_table(fsspec.open(path, "rb"))
             # FRED names the date column DATE in older files and observation_date in newer ones.
-            time_column = pd.read_csv(path, nrows=0).columns[0]
-            series = read_csv_series(path, time_column, ["DEXUSEU"], where="usd_eur")
+            series = to_series(frame, path, frame.columns[0], ["DEXUSEU"], where="usd_eur")
         else:
-            path = csv.path
-            series = read_csv_series(path, csv.time_column, csv.value_columns, csv.date_format)
+            file = require_user_file(user_csv, "lstm")
+            path = file_name(file)
+            series = to_series(read_text_table(file), path, csv.time_column, csv.value_columns,
+                               csv.date_format)
         values, _ = fill_gaps(series["values"], preprocessing.gaps)
-        check_length(len(values), split, preprocessing, str(path))
+        check_length(len(values), split, preprocessing, path)
     missing = int(np.isnan(series["values"]).any(axis=1).sum())
     logger.info("%s: %d rows x %d series (%d with missing values), %s .. %s", dataset,
                 len(series["values"]), series["values"].shape[1], missing, series["time"][0],

@@ -16,8 +16,9 @@ from dl_pipelines.pipelines.lstm import figures, nodes
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``lstm`` and its four stages ``lstm_<stage>``."""
     ingestion = Pipeline([
-        node(nodes.ingest_series, ["raw_files", "params:lstm.dataset", "params:lstm.generated",
-                                   "params:lstm.csv", "params:lstm.split", "params:lstm.preprocessing"],
+        node(nodes.ingest_series, ["raw_files", "user_csv", "params:lstm.dataset",
+                                   "params:lstm.generated", "params:lstm.csv", "params:lstm.split",
+                                   "params:lstm.preprocessing"],
              "lstm.raw_series", name="ingest_series", namespace="lstm.ingestion"),
     ])
     preprocessing = Pipeline([

@@ -33,7 +33,6 @@ class GeneratedSettings(Settings):
 
 
 class CsvSettings(Settings):
-    path: str | None = None
     time_column: str | None = "date"
     value_columns: Annotated[list[str], Field(min_length=1)] | None = None
     date_format: str | None = None
@@ -81,10 +80,7 @@ class LstmSettings(AppSettings):
     forecast: ForecastSettings
 
     @model_validator(mode="after")
-    def _the_series_is_known_and_long_enough(self) -> LstmSettings:
-        if self.dataset == "csv" and not self.csv.path:
-            raise ValueError("Parameter lstm.csv.path is not set; expected the path of your CSV file, e.g. "
-                             "--params lstm.dataset=csv,lstm.csv.path=data/01_raw/my.csv")
+    def _a_generated_series_is_long_enough(self) -> LstmSettings:
         length = self.generated.length
         if self.dataset in GENERATED and (problem := length_problem(length, self.split, self.preprocessing)):
             raise ValueError(f"Parameter lstm.generated.length={length}: the series {self.dataset!r} "

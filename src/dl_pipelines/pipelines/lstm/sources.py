@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+from fsspec.core import OpenFile
 
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.user_files import file_name
 
 # Cells that mean "no value on this day" in a CSV (FRED writes "." for US bank holidays).
 MISSING_MARKERS = frozenset({"", ".", "NA", "N/A", "NaN", "nan", "null", "NULL"})
@@ -27,13 +27,30 @@ def noisy_sine(length: int, seed: int, frequency: float = 0.02, noise: float = 2
     return np.sin(frequency * t) + noise * np.random.default_rng(seed).uniform(0, 1, length)
 
 
-def read_csv_series(path: str | Path, time_column: str | None = None,
-                    value_columns: list[str] | None = None, date_format: str | None = None,
-                    where: str = "lstm.csv") -> dict[str, np.ndarray]:
-    """Read a CSV of one or more series, checking it cell by cell.
+def read_text_table(file: OpenFile) -> pd.DataFrame:
+    """A CSV file with every cell as text, to be checked cell by cell.
+
+    Raises:
+        ConfigurationError: The file cannot be read as CSV.
+    """
+    try:
+        with file as stream:
+            frame = pd.read_csv(stream, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigurationError(f"{file_name(file)} is not a readable CSV file ({reason}).") from None
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame
+
+
+def to_series(frame: pd.DataFrame, path: str, time_column: str | None = None,
+              value_columns: list[str] | None = None, date_format: str | None = None,
+              where: str = "lstm.csv") -> dict[str, np.ndarray]:
+    """The series of a CSV table of text cells, checked cell by cell.
 
     Args:
-        path: The CSV file.
+        frame: The file's cells as text (:func:`read_text_table`).
+        path: The file's name in error messages.
         time_column: The date column (sorted chronologically), or None to take the row order.
         value_columns: The series to forecast; None means every column but the time column.
         date_format: A ``strftime`` format for the dates; None lets pandas infer it.
@@ -45,16 +62,6 @@ def read_csv_series(path: str | Path, time_column: str | None = None,
     Raises:
         ConfigurationError: One line naming the file, column, row and value that cannot be used.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigurationError(f"{where}.path={str(path)!r} does not exist; expected a CSV file "
-                                 "with a date (or index) column and one or more value columns.")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ConfigurationError(f"{path} is not a readable CSV file ({reason}).") from None
-    frame.columns = [str(column).strip() for column in frame.columns]
     known = ", ".join(frame.columns)
     if time_column is not None and time_column not in frame.columns:
         raise ConfigurationError(f"{path} has no column {time_column!r} ({where}.time_column); "

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from fsspec.core import OpenFile
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 
@@ -19,6 +20,7 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.pipelines.regression.metrics import baseline_model, scores
 from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
 from dl_pipelines.pipelines.regression.serving import TrainedRegressor
@@ -34,6 +36,7 @@ from dl_pipelines.pipelines.regression.sources import (
     check_table,
     feature_columns,
     load_table,
+    read_csv,
 )
 from dl_pipelines.pipelines.regression.transforms import make_transform
 
@@ -43,7 +46,8 @@ logger = logging.getLogger(__name__)
 # --- ingestion ---------------------------------------------------------------------------------
 
 
-def ingest_table(raw_files: RawFiles, dataset: str, data: DataSettings) -> pd.DataFrame:
+def ingest_table(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
+                 data: DataSettings) -> pd.DataFrame:
     """Load the dataset ``regression.dataset`` names (downloading it the first time), check it and
     keep the target, the features and the published split.
 
@@ -56,8 +60,11 @@ def ingest_table(raw_files: RawFiles, dataset: str, data: DataSettings) -> pd.Da
         A table of raw feature values (numbers, categories as text), the float64 target, and
         ``_split`` where the dataset has a published split; ``attrs["dataset"]`` names it.
     """
-    table = load_table(dataset, raw_files, data.filepath)
-    source = data.filepath if dataset == "csv" else f"the {dataset} data"
+    if dataset == "csv":
+        file = require_user_file(user_csv, "regression")
+        table, source = read_csv(file), file_name(file)
+    else:
+        table, source = load_table(dataset, raw_files), f"the {dataset} data"
     check_table(table, data, source)
     features, categorical = feature_columns(table, data), list(data.categorical or [])
     # Numbers keep their kind (whole numbers stay int64), so the served model's signature takes

@@ -16,7 +16,8 @@ from dl_pipelines.pipelines.regression import figures, nodes
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``regression`` and its four stages ``regression_<stage>``."""
     ingestion = Pipeline([
-        node(nodes.ingest_table, ["raw_files", "params:regression.dataset", "params:regression.data"],
+        node(nodes.ingest_table, ["raw_files", "user_csv", "params:regression.dataset",
+                                  "params:regression.data"],
              "regression.raw_table", name="ingest_table", namespace="regression.ingestion"),
     ])
     preprocessing = Pipeline([

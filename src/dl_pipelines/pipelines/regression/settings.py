@@ -28,7 +28,6 @@ ColumnName = Annotated[str, Field(min_length=1)]
 
 
 class DataSettings(Settings):
-    filepath: Annotated[str, Field(min_length=1)] | None = None
     target: ColumnName | None = None
     features: Annotated[list[ColumnName], Field(min_length=1)] | None = None
     categorical: list[ColumnName] | None = None
@@ -76,10 +75,7 @@ class RegressionSettings(AppSettings):
     gradient_tape: GradientTapeSettings
 
     @model_validator(mode="after")
-    def _file_and_target_named(self) -> RegressionSettings:
-        if self.dataset == "csv" and self.data.filepath is None:
-            raise ValueError("regression.data.filepath is not set; regression.dataset=csv needs the path "
-                             "of a CSV file (--params regression.data.filepath=data/01_raw/my.csv)")
+    def _target_named(self) -> RegressionSettings:
         if self.data.target is None:
             raise ValueError("regression.data.target is not set; expected the name of the column to "
                              "predict (--params regression.data.target=<column>)")

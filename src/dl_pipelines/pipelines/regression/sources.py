@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
+import fsspec
 import numpy as np
 import pandas as pd
+from fsspec.core import OpenFile
 from sklearn.datasets import load_diabetes
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.user_files import file_name
 from dl_pipelines.pipelines.regression.settings import (
     DataSettings,
 )
@@ -54,20 +56,23 @@ def _boston_housing(raw_files: RawFiles) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        # The course's fuel file has bare-CR line endings; pandas' C parser reads those too.
-        return pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise ConfigurationError(f"Cannot read {path} as a CSV file ({error}).") from None
-
-
-def load_table(name: str, raw_files: RawFiles, filepath: str | None = None) -> pd.DataFrame:
-    """The dataset ``name`` as one table (a ``_split`` column where it has a published split).
+def read_csv(file: OpenFile) -> pd.DataFrame:
+    """A CSV file as pandas reads it (numbers as numbers, empty cells as NaN).
 
     Raises:
-        ConfigurationError: The CSV file ``filepath`` (``name`` csv) does not exist or cannot be read.
+        ConfigurationError: The file cannot be read as CSV.
     """
+    try:
+        # The course's fuel file has bare-CR line endings; pandas' C parser reads those too.
+        with file as stream:
+            return pd.read_csv(stream)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"Cannot read {file_name(file)} as a CSV file ({error}).") from None
+
+
+def load_table(name: str, raw_files: RawFiles) -> pd.DataFrame:
+    """One of the app's own datasets (not ``csv``) as one table, with a ``_split`` column where it
+    has a published split."""
     if name == "diabetes":
         return _diabetes()
     if name == "linear_toy":
@@ -76,12 +81,8 @@ def load_table(name: str, raw_files: RawFiles, filepath: str | None = None) -> p
         return _boston_housing(raw_files)
     if name == "fuel_consumption":
         name = "FuelConsumptionCo2.csv"
-        return _read_csv(raw_files.fetch("fuel_consumption", [name])[name])
-    if not Path(filepath).is_file():
-        raise ConfigurationError(
-            f"Parameter regression.data.filepath={filepath!r}: no such file; expected the path of a "
-            "CSV file (relative to the project root).")
-    return _read_csv(Path(filepath))
+        return read_csv(fsspec.open(str(raw_files.fetch("fuel_consumption", [name])[name]), "rb"))
+    raise ValueError(f"No reader for the regression dataset {name!r}.")
 
 
 def feature_columns(table: pd.DataFrame, data: DataSettings) -> list[str]:

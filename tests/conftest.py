@@ -52,6 +52,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_uri: str) ->
     (root / "data").mkdir()
     monkeypatch.chdir(root)
     monkeypatch.delenv("DL_PIPELINES_DATA_MIRROR", raising=False)
+    monkeypatch.delenv("DL_PIPELINES_TRUST_MIRROR_CHECKSUMS", raising=False)
     return root
 
 

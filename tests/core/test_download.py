@@ -2,10 +2,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import yaml
 
-from dl_pipelines.core.download import MIRROR_ENV, RawFiles, parse_sha256sums
+from dl_pipelines.core.download import MIRROR_ENV, TRUST_MIRROR_ENV, RawFiles, parse_sha256sums
 from dl_pipelines.core.errors import ChecksumMismatchError, DataUnavailableError
-from tests.conftest import write_sha256sums
+from tests.conftest import PROJECT_ROOT, write_sha256sums
 
 CONTENT = b"some raw bytes\n" * 1000
 SHA = hashlib.sha256(CONTENT).hexdigest()
@@ -50,12 +51,36 @@ def test_checksum_mismatch_keeps_no_file(tmp_path, http_mirror, monkeypatch):
     assert no_leftovers(tmp_path / "raw")
 
 
-def test_mirror_sha256sums_take_precedence(tmp_path, http_mirror, monkeypatch):
+def test_a_mirror_cannot_override_the_pinned_checksum(tmp_path, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(b"other bytes")
+    write_sha256sums(folder / "toy")  # matching the other bytes
+    monkeypatch.setenv(MIRROR_ENV, url)
+    expected = (rf"data.bin: SHA-256 {hashlib.sha256(b'other bytes').hexdigest()} does not match the "
+                rf"expected {SHA} \(the publisher's, pinned in conf/\); the file was not kept")
+    with pytest.raises(ChecksumMismatchError, match=expected):
+        RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    assert no_leftovers(tmp_path / "raw")
+
+
+def test_mirror_sha256sums_count_for_files_without_a_pinned_checksum(tmp_path, http_mirror, monkeypatch):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(b"a user's own file")
+    write_sha256sums(folder / "toy")
+    monkeypatch.setenv(MIRROR_ENV, url)
+    path = RawFiles(tmp_path / "raw", sources(sha256=None)).fetch("toy")["data.bin"]
+    assert path.read_bytes() == b"a user's own file"
+
+
+def test_mirror_sha256sums_win_when_the_user_trusts_the_mirror(tmp_path, http_mirror, monkeypatch):
     url, folder = http_mirror
     (folder / "toy").mkdir()
     (folder / "toy" / "data.bin").write_bytes(b"a re-packed copy")
     write_sha256sums(folder / "toy")
     monkeypatch.setenv(MIRROR_ENV, url)
+    monkeypatch.setenv(TRUST_MIRROR_ENV, "1")
     path = RawFiles(tmp_path / "raw", sources()).fetch("toy")["data.bin"]
     assert path.read_bytes() == b"a re-packed copy"
 
@@ -66,8 +91,8 @@ def test_mirror_sha256sums_mismatch_is_refused(tmp_path, http_mirror, monkeypatc
     (folder / "toy" / "data.bin").write_bytes(CONTENT)
     (folder / "toy" / "SHA256SUMS").write_text(f"{'0' * 64}  data.bin\n")
     monkeypatch.setenv(MIRROR_ENV, url)
-    with pytest.raises(ChecksumMismatchError, match="SHA256SUMS"):
-        RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    with pytest.raises(ChecksumMismatchError, match="the mirror's toy/SHA256SUMS"):
+        RawFiles(tmp_path / "raw", sources(sha256=None)).fetch("toy")
     assert no_leftovers(tmp_path / "raw")
 
 
@@ -125,3 +150,18 @@ def test_a_url_root_keeps_the_cache_on_that_file_system(http_mirror, monkeypatch
         assert RawFiles(root, sources()).fetch("toy")["data.bin"].read_bytes() == CONTENT
     finally:
         memory.rm(f"/{tmp_path.name}", recursive=True)
+
+
+def test_a_mirror_serving_a_modified_mnist_file_with_matching_sums_is_refused(tmp_path, http_mirror,
+                                                                              monkeypatch):
+    url, folder = http_mirror
+    name = "t10k-labels-idx1-ubyte.gz"
+    (folder / "mnist").mkdir()
+    (folder / "mnist" / name).write_bytes(b"not the published labels")
+    write_sha256sums(folder / "mnist")
+    monkeypatch.setenv(MIRROR_ENV, url)
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog.yml").read_text())
+    pinned = catalog["raw_files"]["sources"]["mnist"]["files"][name]["sha256"]
+    with pytest.raises(ChecksumMismatchError, match=f"does not match the expected {pinned}"):
+        RawFiles(tmp_path / "raw", catalog["raw_files"]["sources"]).fetch("mnist", [name])
+    assert no_leftovers(tmp_path / "raw")

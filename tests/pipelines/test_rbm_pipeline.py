@@ -84,7 +84,8 @@ def test_bad_parameters_stop_before_any_node_runs(project, params):
 
 
 def ml_100k_mirror(folder, ratings_lines=None):
-    """A mirror holding ml-100k.zip built from the shared files (or from given rating lines)."""
+    """A mirror holding ml-100k.zip built from the shared files (or from given rating lines): not
+    the publisher's bytes, so the tests trust the mirror's checksums (DL_PIPELINES_TRUST_MIRROR_CHECKSUMS)."""
     (folder / "ml-100k").mkdir()
     with zipfile.ZipFile(folder / "ml-100k/ml-100k.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         if ratings_lines is None:
@@ -105,6 +106,7 @@ def test_ml_100k_through_a_local_mirror(project, http_mirror, monkeypatch):
     url, folder = http_mirror
     ml_100k_mirror(folder)
     monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", url)
+    monkeypatch.setenv("DL_PIPELINES_TRUST_MIRROR_CHECKSUMS", "1")
     run(project, "rbm", dataset="ml-100k", training={"epochs": 2, "verbose": 0},
         recommendations={"user_id": 196})
     _, metrics = top_run("rbm")
@@ -127,6 +129,7 @@ def test_a_bad_ratings_file_stops_with_one_line(project, http_mirror, monkeypatc
     url, folder = http_mirror
     ml_100k_mirror(folder, ["186\t302\t3\t891717742", line])
     monkeypatch.setenv("DL_PIPELINES_DATA_MIRROR", url)
+    monkeypatch.setenv("DL_PIPELINES_TRUST_MIRROR_CHECKSUMS", "1")
     with pytest.raises(UserError, match=message):
         run(project, "rbm", dataset="ml-100k")
 

@@ -4,9 +4,10 @@ A file of dataset ``D`` is kept at ``<root>/D/<file name>``; ``root`` is a local
 URL (``s3://bucket/dl/01_raw``), so a cluster shares one cache. It is fetched from its publisher, or,
 when the environment variable ``DL_PIPELINES_DATA_MIRROR`` is set, from ``<mirror>/D/<file name>``
 (an http(s) or file URL, or a local folder). The bytes go to a temporary file that is renamed into
-place only once its SHA-256 matches: the mirror's ``D/SHA256SUMS`` if it has one, otherwise the
-publisher's checksum from ``conf/``. An interrupted or corrupt download never leaves a file that a
-later run would take as valid.
+place only once its SHA-256 matches the publisher's checksum pinned in ``conf/``; a mirror's
+``D/SHA256SUMS`` counts only for files without one (or, with ``DL_PIPELINES_TRUST_MIRROR_CHECKSUMS=1``,
+for every file), so a mirror cannot pass other bytes off as the published ones. An interrupted or
+corrupt download never leaves a file that a later run would take as valid.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dl_pipelines.core.errors import ChecksumMismatchError, DataUnavailableError
 logger = logging.getLogger(__name__)
 
 MIRROR_ENV = "DL_PIPELINES_DATA_MIRROR"
+TRUST_MIRROR_ENV = "DL_PIPELINES_TRUST_MIRROR_CHECKSUMS"  # "1": a mirror's SHA256SUMS wins
 _CHUNK = 1 << 20
 
 
@@ -134,8 +136,16 @@ class RawFiles:
                 sums = parse_sha256sums(response.read().decode())
         except (urllib.error.URLError, OSError):
             return published
-        logger.info("Checksums of %s from %s", dataset, url)
-        return {**published, **sums}
+        if os.environ.get(TRUST_MIRROR_ENV, "").strip() == "1":
+            logger.warning("%s=1: the checksums of %s come from %s, not from the publisher",
+                           TRUST_MIRROR_ENV, dataset, url)
+            return {**published, **sums}
+        overruled = sorted(name for name, sha in sums.items() if published.get(name) not in (None, sha))
+        if overruled:
+            logger.warning("%s lists other checksums than the publisher's for %s; the publisher's "
+                           "count (set %s=1 to trust the mirror's)", url, ", ".join(overruled),
+                           TRUST_MIRROR_ENV)
+        return {**sums, **{name: sha for name, sha in published.items() if sha}}
 
     def _download(self, dataset: str, name: str, mirror: str, sha256: str | None) -> None:
         target = self._target(dataset, name)
@@ -149,9 +159,12 @@ class RawFiles:
             with os.fdopen(handle, "wb") as stream:
                 actual = self._copy(url, stream, name)
             if sha256 and actual != sha256.lower():
+                pinned = self.sources[dataset]["files"][name].get("sha256") == sha256
+                origin = ("the publisher's, pinned in conf/" if pinned
+                          else f"the mirror's {dataset}/SHA256SUMS")
                 raise ChecksumMismatchError(
-                    f"{url}: SHA-256 {actual} does not match the expected {sha256}; the file was not "
-                    f"kept. Check the mirror's {dataset}/SHA256SUMS or fetch {name} again."
+                    f"{url}: SHA-256 {actual} does not match the expected {sha256} ({origin}); the "
+                    f"file was not kept. Fetch {name} again, from the publisher or an intact mirror."
                 )
             if not sha256:
                 logger.warning("%s has no published checksum; kept unverified (SHA-256 %s)", name, actual)

@@ -1,11 +1,12 @@
 """Project command line: Kedro's commands, with ``kedro run`` reporting a user's mistake (a bad
-parameter, a missing or corrupt data file) as one line instead of a traceback, and ending as soon
-as its work is done."""
+parameter, a missing or corrupt data file) as one line instead of a traceback, recording Ctrl-C
+and SIGTERM as KILLED in MLflow, and ending as soon as its work is done."""
 
 from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from dl_pipelines.core.errors import UserError
+from dl_pipelines.run_records import end_runs_of_this_process
 
 # Set here, where the command line starts (settings.py is read later): MLflow asks for type hints
 # on a pyfunc `predict` this project never defines (its models are Keras), and both `--pipeline`
@@ -29,10 +31,18 @@ def cli() -> None:
 
 
 def _run(**kwargs: Any) -> Any:
+    # SIGTERM (a scheduler stopping a pod, `kill`) ends the run as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         result = kedro_run.callback(**kwargs)
     except UserError as error:
         raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        # Kedro's hooks see only exceptions, and MLflow's exit handler would record FINISHED.
+        ended = end_runs_of_this_process("KILLED")
+        click.echo(f"Interrupted: MLflow run(s) {', '.join(ended) or '-'} recorded as KILLED; a "
+                   "training checkpoint is kept and the same command resumes from it.", err=True)
+        sys.exit(130)
     if _is_the_kedro_command():
         _exit_now()
     return result

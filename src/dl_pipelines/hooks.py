@@ -7,10 +7,12 @@ import logging
 import os
 import tempfile
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import mlflow
+from filelock import FileLock
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
@@ -24,6 +26,7 @@ from dl_pipelines.core.strategy import (
     task,
 )
 from dl_pipelines.core.user_files import file_name, require_user_file
+from dl_pipelines.run_records import fail_runs_of_ended_processes, process_tags
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,15 @@ def _mark_model_training(experiment_id: str) -> None:
         client.set_experiment_tag(experiment_id, "mlflow.experimentKind", "custom_model_development")
 
 
+def _store_creation_lock(tracking_uri: str) -> AbstractContextManager[Any]:
+    """For a sqlite store, a lock next to its file: two `kedro run`s starting together in a fresh
+    clone would both create its tables, and one would die of an alembic error ("duplicate column
+    name"); with the lock, the first creates them while the other waits."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return nullcontext()
+    return FileLock(tracking_uri.removeprefix("sqlite:///") + ".lock", timeout=300)
+
+
 def app_of(node: Node) -> str | None:
     """The app a node belongs to: the first part of its namespace (``cnn.training`` -> ``cnn``)."""
     return node.namespace.split(".")[0] if node.namespace else None
@@ -72,10 +84,11 @@ def app_of(node: Node) -> str | None:
 
 class AppRunsHook:
     """One MLflow run per app: kedro-mlflow's run, or one child run of it per app when a
-    ``kedro run`` holds several apps. Each app run is named after the app, tagged ``app`` and
-    ``dataset`` (and ``data_file``: the user's file, checked to exist before the run starts, when
-    the dataset is ``csv``), and records the app's effective settings the run's nodes use, flattened
-    (``cnn.training.epochs``).
+    ``kedro run`` holds several apps. Each app run is named after the app; it records the app's
+    effective settings the run's nodes use, flattened (``cnn.training.epochs``), and is tagged
+    ``app``, ``dataset``, ``data_file`` (the user's file when the dataset is ``csv``, checked to
+    exist before the run starts) and the process that runs it (:mod:`dl_pipelines.run_records`:
+    runs that an ended process left RUNNING are marked FAILED here).
 
     kedro-mlflow's hook is used for what it does (tracking server, experiment, the run of the
     ``kedro run``, its datasets) but not for parameters: it logs each node's inputs into the one
@@ -91,7 +104,8 @@ class AppRunsHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        self.tracking.after_context_created(context)
+        with _store_creation_lock(os.environ.get("MLFLOW_TRACKING_URI", "")):
+            self.tracking.after_context_created(context)
 
     @hook_impl
     def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any], conf_creds: dict[str, Any],
@@ -119,6 +133,8 @@ class AppRunsHook:
         self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return
+        fail_runs_of_ended_processes()
+        mlflow.set_tags(process_tags())
         _mark_model_training(mlflow.active_run().info.experiment_id)
         if len(self._nodes_left) == 1:
             (app,) = self._nodes_left
@@ -127,7 +143,7 @@ class AppRunsHook:
     def _record(self, app: str, run_id: str) -> None:
         client = mlflow.MlflowClient()
         client.update_run(run_id, name=app)
-        mlflow.set_tags(self._tags[app])
+        mlflow.set_tags({**self._tags[app], **process_tags()})
         mlflow.log_params(self._params[app])
 
     @hook_impl

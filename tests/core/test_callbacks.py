@@ -88,16 +88,20 @@ class StopAt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def test_interrupted_training_resumes_where_it_stopped(tmp_path):
+def test_interrupted_training_resumes_where_it_stopped_and_tags_the_run_it_continues(tmp_path, mlflow_uri):
     training = TrainingSettings(epochs=5, batch_size=1, tensorboard_dir=None, checkpoint_dir=str(tmp_path),
                                 checkpoint_every=1)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), mlflow.start_run() as first:
         tiny_model().fit(*DATA, epochs=5, verbose=0,
                          callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
-    history = tiny_model().fit(*DATA, epochs=5, verbose=0,
-                               callbacks=build_callbacks("app", training, fingerprint="f"))
+    with mlflow.start_run() as second:
+        history = tiny_model().fit(*DATA, epochs=5, verbose=0,
+                                   callbacks=build_callbacks("app", training, fingerprint="f"))
     assert history.epoch == [3, 4]  # epochs 0-2 were restored, not trained again
     assert not (tmp_path / "app" / "f").exists()  # the backup is gone once training completes
+    tags = mlflow.MlflowClient().get_run(second.info.run_id).data.tags
+    assert tags["dl_pipelines.resumed_from_run"] == first.info.run_id
+    assert tags["dl_pipelines.resumed_at_epoch"] == "3"
 
 
 def test_checkpoints_every_n_epochs_resume_from_the_last_one(tmp_path):

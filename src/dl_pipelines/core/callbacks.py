@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import sys
 import time
@@ -20,6 +21,8 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from dl_pipelines.core.settings import TrainingSettings
+
+logger = logging.getLogger(__name__)
 
 # One finished epoch: its index, wall seconds, Unix time at its end and its finite metrics.
 EpochRecord = tuple[int, float, float, dict[str, float]]
@@ -132,9 +135,14 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """Keras' BackupAndRestore, backing up after every ``every``-th epoch and the last one, or with
     ``every="auto"`` after the first epoch ending ``AUTO_BACKUP_SECONDS`` or more after the last
     backup: a backup costs ~20 ms, a tenth of a small model's epoch, and a crash should cost at
-    most a minute of work, not an epoch's fraction of a second."""
+    most a minute of work, not an epoch's fraction of a second.
+
+    Each backup also notes the MLflow run that made it, so a resumed training tags its own run
+    with the run it continues (``dl_pipelines.resumed_from_run``) and the epoch it resumes at.
+    """
 
     AUTO_BACKUP_SECONDS = 60.0
+    RUN_FILE = "mlflow_run.json"
 
     def __init__(self, backup_dir: str, every: int | str = "auto"):
         super().__init__(backup_dir=backup_dir)
@@ -142,8 +150,17 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.last_backup = time.perf_counter()
 
     def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
+        record = Path(self.backup_dir, self.RUN_FILE)
+        previous = json.loads(record.read_text()) if record.is_file() else None
         super().on_train_begin(logs)
         self.last_backup = time.perf_counter()
+        if previous is None:
+            return
+        logger.info("Resuming at epoch %d from the backup of MLflow run %s", previous["epoch"],
+                    previous["run_id"])
+        if mlflow.active_run() is not None and previous["run_id"]:
+            mlflow.set_tags({"dl_pipelines.resumed_from_run": previous["run_id"],
+                             "dl_pipelines.resumed_at_epoch": previous["epoch"]})
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
         if self.every == "auto":
@@ -152,6 +169,9 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
             due = (epoch + 1) % int(self.every) == 0
         if due or epoch + 1 == self.params.get("epochs"):
             super().on_epoch_end(epoch, logs)
+            run = mlflow.active_run()
+            Path(self.backup_dir, self.RUN_FILE).write_text(
+                json.dumps({"run_id": run.info.run_id if run else None, "epoch": epoch + 1}))
             self.last_backup = time.perf_counter()
 
 

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
@@ -31,6 +32,23 @@ def test_train_model_is_seeded_and_returns_float_history():
     (first, history), (second, _) = runs
     assert list(history) == ["loss", "val_loss"] and all(isinstance(v, float) for v in history["loss"])
     np.testing.assert_allclose(first.get_weights()[0], second.get_weights()[0])
+
+
+def tiny_regressor():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_op_determinism_is_turned_on_only_when_asked(monkeypatch, deterministic):
+    calls = []
+    # Recorded, not done: TensorFlow cannot turn op determinism off again in this process.
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append(True))
+    x = np.zeros((10, 3), dtype="float32")
+    training = TRAINING.model_copy(update={"deterministic": deterministic, "epochs": 1})
+    train_model(tiny_regressor, (x, x[:, 0]), None, app="app", seed=0, training=training)
+    assert calls == ([True] if deterministic else [])
 
 
 def test_checkpoint_fingerprint_ignores_keras_automatic_layer_names(tmp_path):

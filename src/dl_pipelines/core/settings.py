@@ -61,11 +61,12 @@ class RunSettings(Settings):
     checkpoint_dir: str | None = "data/06_models/checkpoints"
     checkpoint_every: Literal["auto"] | Count = "auto"
     tensorboard_dir: str | None = "data/08_reporting/tensorboard"
+    deterministic: Flag = False
 
     # The fields above: left out of the resume fingerprint (see core.training).
     RUN_ONLY: ClassVar[frozenset[str]] = frozenset(
         {"strategy", "jit_compile", "steps_per_execution", "verbose", "checkpoint_dir",
-         "checkpoint_every", "tensorboard_dir"})
+         "checkpoint_every", "tensorboard_dir", "deterministic"})
 
 
 class TrainingSettings(RunSettings):

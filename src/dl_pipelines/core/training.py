@@ -105,7 +105,7 @@ def train_model(
     logs in the configured folders (the others use scratch folders).
     """
     epochs = training.epochs if epochs is None else epochs
-    set_seed(seed)
+    set_seed(seed, deterministic=training.deterministic)
     strategy, precision = resolve_device(training.strategy, training.precision)
     steps_per_execution = _steps_per_execution(app, training, strategy.num_replicas_in_sync)
     with strategy.scope(), dtype_policy(precision):

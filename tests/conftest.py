@@ -92,10 +92,12 @@ def shared_mnist() -> Path:
 
 
 @pytest.fixture
-def mnist_mirror(http_mirror: tuple[str, Path], shared_mnist: Path) -> str:
+def mnist_mirror(http_mirror: tuple[str, Path], shared_mnist: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A local HTTP mirror of the real MNIST files (symlinked, never copied into the repo), with
     a SHA256SUMS: two of the shared files were re-gzipped, so their bytes differ from the
-    publisher's checksums while their content is the same."""
+    publisher's checksums while their content is the same; the tests trust the mirror's checksums
+    explicitly, as a user of such a mirror has to."""
+    monkeypatch.setenv("DL_PIPELINES_TRUST_MIRROR_CHECKSUMS", "1")
     url, folder = http_mirror
     (folder / "mnist").mkdir()
     for path in shared_mnist.glob("*.gz"):

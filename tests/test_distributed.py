@@ -20,10 +20,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-CNN = {"cnn.model.architecture": "dense", "cnn.training.epochs": 15,
+CNN = {"cnn.model.architecture": "dense", "cnn.training.epochs": 8,
        "cnn.training.early_stopping_patience": 0, "cnn.training.verbose": 2}
 RBM = {"rbm.synthetic.users": 400, "rbm.synthetic.items": 80, "rbm.synthetic.genres": 5,
-       "rbm.synthetic.ratings_per_user": 15, "rbm.training.epochs": 15,
+       "rbm.synthetic.ratings_per_user": 15, "rbm.training.epochs": 10,
        "rbm.training.learning_rate": 0.05, "rbm.training.verbose": 2}
 # (app, its parameters, the global batch, the test metric compared, tolerance)
 APPS = {

@@ -1,38 +1,51 @@
-# Convenience targets. Each creates the virtual environment .venv on first use.
+# Convenience targets. Each creates the virtual environment .venv on first use, with exactly the
+# versions in uv.lock (the environment the tests passed in), installed by uv.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# uv itself lives in .tools/, outside .venv, so that .venv holds exactly the lock.
+UV := .tools/bin/uv
 export KEDRO_DISABLE_TELEMETRY := true
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install viz mlflow-ui benchmark clean
+.PHONY: run test install lock viz mlflow-ui benchmark clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $@
+# Every target installs what it needs (in seconds once uv's cache has it); only `make install` also
+# removes what the lock does not list. EXTRAS="notebook s3" adds extras of pyproject.toml.
+sync = $(UV) sync --locked --quiet $(foreach extra,$(EXTRAS),--extra $(extra))
 
-install: $(VENV)/.installed ## create .venv and install the project
+install: | $(UV) ## install exactly the locked versions into .venv (EXTRAS="gpu notebook s3" adds extras)
+	$(sync)
 
-run: install ## train and evaluate every app on its embedded offline dataset
+lock: | $(UV) ## refresh uv.lock to the newest versions pyproject.toml allows; then run make test
+	$(UV) lock --upgrade
+
+run: | $(UV) ## train and evaluate every app on its embedded offline dataset
+	$(sync) --inexact
 	$(BIN)/kedro run
 
-test: $(VENV)/.installed-test ## run the whole test suite
+test: | $(UV) ## run the whole test suite
+	$(sync) --inexact --extra test
 	$(BIN)/python -m pytest
 
-viz: install ## open Kedro-Viz on http://127.0.0.1:4141
+viz: | $(UV) ## open Kedro-Viz on http://127.0.0.1:4141
+	$(sync) --inexact
 	$(BIN)/kedro viz run
 
-mlflow-ui: install ## open the MLflow UI on http://127.0.0.1:5000
+mlflow-ui: | $(UV) ## open the MLflow UI on http://127.0.0.1:5000
+	$(sync) --inexact
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
-benchmark: install ## every benchmark, on this machine: Markdown tables (about 40 minutes on 2 CPU cores)
+benchmark: | $(UV) ## every benchmark, on this machine: Markdown tables (about 40 minutes on 2 CPU cores)
+	$(sync) --inexact
 	$(BIN)/python benchmarks/run.py
 
 clean: ## delete generated data, MLflow runs and the virtual environment
-	rm -rf $(VENV) mlflow.db mlruns mlartifacts
+	rm -rf $(VENV) .tools mlflow.db mlflow.db.lock mlruns mlartifacts
 	find data -type f ! -name .gitkeep -delete

@@ -3,10 +3,12 @@ iterator wait up to a minute, core/compat.py) and still give the same batches.""
 
 import keras
 import numpy as np
+import pytest
 from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
 import dl_pipelines.core.training  # noqa: F401  (applies the patch, as every app does)
 from dl_pipelines.core import compat
+from dl_pipelines.core.errors import UnsupportedVersionError
 
 
 def batches(dataset):
@@ -39,3 +41,12 @@ def test_without_autotuning_keeps_the_other_options():
     assert dataset.options().autotune.enabled is False
     assert dataset.options().experimental_distribute.auto_shard_policy == \
         tf.data.experimental.AutoShardPolicy.DATA
+
+
+def test_another_keras_is_refused_in_one_line():
+    expected = (r"^Keras 3.16.0 is installed, but dl_pipelines.core.compat patches private code of "
+                r"Keras 3.15.x; install the locked versions")
+    with pytest.raises(UnsupportedVersionError, match=expected):
+        compat.check_keras_version("3.16.0")
+    compat.check_keras_version("3.15.9")  # any patch release of the version they were written for
+    compat.check_keras_version()  # the installed one

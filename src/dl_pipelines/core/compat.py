@@ -14,14 +14,32 @@ minute. A training on NumPy arrays (Keras builds an autotuned pipeline from them
 project's own pipelines then sits idle, with no CPU used, at an epoch boundary or at its end: 15
 to 20 s on 6 of 9 runs of the cnn app on MNIST. ``without_autotuning`` turns the autotuning off;
 the batches and their order stay the same, and so did the speed on MNIST.
+
+Both patch private Keras code as it is in Keras 3.15 (the version in ``uv.lock``); another Keras
+is refused with one line rather than left to fail obscurely inside a training.
 """
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 from keras.src import tree
 from keras.src.backend.tensorflow import trainer as tf_trainer
 from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+from dl_pipelines.core.errors import UnsupportedVersionError
+
+WRITTEN_FOR_KERAS = "3.15"
+
+
+def check_keras_version(installed: str = keras.version()) -> None:
+    """Refuse a Keras whose private code may differ from the one these patches replace."""
+    if installed.split(".")[:2] != WRITTEN_FOR_KERAS.split("."):
+        raise UnsupportedVersionError(
+            f"Keras {installed} is installed, but dl_pipelines.core.compat patches private code of "
+            f"Keras {WRITTEN_FOR_KERAS}.x; install the locked versions (make install, or uv sync "
+            "--frozen), or port the patches and update WRITTEN_FOR_KERAS.")
+
 
 _original_reduce_per_replica = tf_trainer.reduce_per_replica
 
@@ -52,6 +70,7 @@ def _reduce_per_replica(values, strategy, reduction):
 
 def patch_keras_for_multi_worker() -> None:
     """Apply the two work-arounds (idempotent)."""
+    check_keras_version()
     tf_trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
     tf_trainer.reduce_per_replica = _reduce_per_replica
 
@@ -73,4 +92,5 @@ def _array_dataset_without_autotuning(self: ArrayDataAdapter) -> tf.data.Dataset
 def patch_keras_array_inputs() -> None:
     """Build the pipelines Keras makes from NumPy arrays (``fit``, ``evaluate``, ``predict``)
     without autotuning (idempotent)."""
+    check_keras_version()
     ArrayDataAdapter.get_tf_dataset = _array_dataset_without_autotuning

@@ -16,5 +16,9 @@ class DataUnavailableError(UserError, RuntimeError):
     """A raw file is neither cached nor reachable."""
 
 
+class UnsupportedVersionError(UserError, RuntimeError):
+    """An installed library is not a version the project's work-arounds were written for."""
+
+
 class ChecksumMismatchError(UserError, RuntimeError):
     """A downloaded file does not have the expected SHA-256; it was not kept."""

@@ -1,4 +1,11 @@
-"""The pipelines every app registers: ``<app>`` (its four stages in order) and each stage alone."""
+"""The pipelines every app registers: ``<app>`` (its four stages in order) and each stage alone.
+
+Every app's ``pipeline.py`` follows the same conventions. Each node carries the namespace
+``<app>.<stage>``, which groups it in Kedro-Viz and tells the MLflow hook which app it belongs to;
+dataset names are already ``<app>.``-prefixed (the shared inputs ``raw_files`` and ``user_csv``
+aside). Nodes take the narrow settings blocks they use (``params:<app>.model``), typed by their
+signatures.
+"""
 
 from __future__ import annotations
 

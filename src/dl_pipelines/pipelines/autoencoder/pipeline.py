@@ -1,10 +1,5 @@
-"""The autoencoder app: ingestion -> preprocessing -> training -> evaluation.
-
-Each node carries the namespace ``autoencoder.<stage>``, which groups it in Kedro-Viz and tells
-the MLflow hook which app it belongs to; dataset names are already ``autoencoder.``-prefixed.
-Nodes take the narrow settings blocks they use (``params:autoencoder.model``), typed by their
-signatures.
-"""
+"""The autoencoder app: ingestion -> preprocessing -> training -> evaluation
+(conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
 

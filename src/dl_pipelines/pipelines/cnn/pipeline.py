@@ -1,9 +1,5 @@
-"""The cnn app: ingestion -> preprocessing -> training -> evaluation, plus the grid search.
-
-Each node carries the namespace ``cnn.<stage>``, which groups it in Kedro-Viz and tells the
-MLflow hook which app it belongs to; dataset names are already ``cnn.``-prefixed. Nodes take the
-narrow settings blocks they use (``params:cnn.model``), typed by their signatures.
-"""
+"""The cnn app: ingestion -> preprocessing -> training -> evaluation, plus the grid search
+(conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The gan app: ingestion -> preprocessing -> training -> evaluation.
-
-Each node carries the namespace ``gan.<stage>``, which groups it in Kedro-Viz and tells the
-MLflow hook which app it belongs to; dataset names are already ``gan.``-prefixed. Nodes take the
-narrow settings blocks they use (``params:gan.model``), typed by their signatures.
-"""
+"""The gan app: ingestion -> preprocessing -> training -> evaluation
+(conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
 

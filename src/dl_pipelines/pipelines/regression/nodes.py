@@ -1,7 +1,5 @@
-"""Nodes of the regression app, stage by stage. Pure functions: frames, arrays, models, dicts and
-typed settings in, frames, arrays, models and dicts out; the catalog does the I/O (apart from
-reading the raw files of the chosen dataset, as every app's ingestion does) and kedro-mlflow owns
-the MLflow run."""
+"""Nodes of the regression app, stage by stage: frames, arrays, models and typed settings in and
+out; the catalog does the I/O and kedro-mlflow owns the MLflow run."""
 
 from __future__ import annotations
 
@@ -51,10 +49,9 @@ def ingest_table(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
     """Load the dataset ``regression.dataset`` names (downloading it the first time), check it and
     keep the target, the features and the published split.
 
-    The first node of the app, and the one that reads the data: the checks that need the data
-    (the CSV file exists, has the columns ``regression.data`` names, holds numbers where numbers
-    are expected) stop the run here, before any long work, with one line naming file, column and
-    rows.
+    The first node, and the one that reads the data: a column ``regression.data`` names that is
+    missing, or text where numbers are expected, stops the run here with one line naming file,
+    column and rows.
 
     Returns:
         A table of raw feature values (numbers, categories as text), the float64 target, and

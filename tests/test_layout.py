@@ -1,0 +1,17 @@
+"""The module shape every app keeps (CONTRIBUTING.md): thin nodes, no app importing another."""
+
+import re
+
+from tests.conftest import PROJECT_ROOT
+
+PIPELINES = PROJECT_ROOT / "src" / "dl_pipelines" / "pipelines"
+
+
+def test_nodes_stay_thin_and_no_app_imports_another():
+    apps = sorted(path.parent.name for path in PIPELINES.glob("*/nodes.py"))
+    assert len(apps) >= 6
+    for app in apps:
+        assert len((PIPELINES / app / "nodes.py").read_text().splitlines()) <= 250, app
+        for module in (PIPELINES / app).glob("*.py"):
+            imported = set(re.findall(r"dl_pipelines\.pipelines\.(\w+)", module.read_text()))
+            assert imported <= {app}, f"{module} imports {imported - {app}}"

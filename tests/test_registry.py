@@ -26,8 +26,8 @@ def test_the_default_pipeline_is_every_app_and_nothing_else():
     pipelines = register_pipelines()
     assert set(APPS) == {"cnn", "regression", "lstm", "rbm", "autoencoder", "gan"}
     assert set(pipelines["__default__"].nodes) == set().union(*(pipelines[app].nodes for app in APPS))
-    assert "cnn_grid_search" in pipelines  # registered, but not part of the default run
-    assert not set(pipelines["cnn_grid_search"].nodes) <= set(pipelines["__default__"].nodes)
+    for extra in ("cnn_grid_search", "cnn_inference"):  # registered, but not part of the default run
+        assert not set(pipelines[extra].nodes) <= set(pipelines["__default__"].nodes)
 
 
 def test_every_app_shows_in_kedro_registry_and_kedro_viz(project):
@@ -44,6 +44,6 @@ def test_every_app_shows_in_kedro_registry_and_kedro_viz(project):
         assert all(f"- {name}" in listed for name in [app, *stages])
         assert {app, *stages} <= {pipeline["id"] for pipeline in main["pipelines"]}
         assert {f"{app}.{stage}" for stage in STAGES} <= groups
-    assert "- cnn_grid_search" in listed
+    assert "- cnn_grid_search" in listed and "- cnn_inference" in listed
     layers = {node.get("layer") for node in main["nodes"] if node["type"] == "data"}
     assert {"raw", "intermediate", "model_input", "models", "model_output", "reporting"} <= layers

@@ -87,6 +87,39 @@ class UserFileDataset(AbstractDataset[None, "OpenFile | None"]):
         return TablePreview(table.to_dict(orient="split"))
 
 
+class UserFilesDataset(AbstractDataset[None, "list[OpenFile]"]):
+    """The files of a folder of the user's (images to classify, say), on any fsspec path, handed
+    over unopened and sorted by name; an empty or missing folder gives an empty list.
+
+    kedro-datasets' ``PartitionedDataset`` stops on an empty folder with a multi-line error, and
+    gives each file through a dataset of one format; the inference nodes take any image format and
+    name the folder and the file that cannot be used.
+    """
+
+    def __init__(self, path: str, pattern: str = "*", credentials: dict[str, Any] | None = None,
+                 fs_args: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None):
+        self.path = path.rstrip("/")
+        self._pattern = pattern
+        self._fs_args = {**(credentials or {}), **(fs_args or {})}
+        self.metadata = metadata
+
+    def load(self) -> list[OpenFile]:
+        files = fsspec.open_files(f"{self.path}/{self._pattern}", "rb", **self._fs_args)
+        return sorted((file for file in files if file.fs.isfile(file.path)), key=lambda file: file.path)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{self.path} is read-only: it holds the user's own files.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": self.path, "pattern": self._pattern}
+
+    def preview(self) -> TablePreview:
+        """Kedro-Viz: the files' names and sizes."""
+        table = pd.DataFrame([{"file": PurePosixPath(file.path).name, "bytes": file.fs.size(file.path)}
+                              for file in self.load()], columns=["file", "bytes"])
+        return TablePreview(table.to_dict(orient="split"))
+
+
 class NpzDataset(AbstractVersionedDataset[dict[str, np.ndarray], dict[str, np.ndarray]]):
     """A dict of NumPy arrays in one ``.npz`` file, on any fsspec file system (a local path,
     ``s3://``, ``gs://``, ``memory://``...), optionally versioned like Kedro's own datasets.

@@ -3,9 +3,12 @@
 import subprocess
 import sys
 
+import keras
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
 from dl_pipelines.core.errors import ChecksumMismatchError, ConfigurationError
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
@@ -16,6 +19,38 @@ STAGES = ["cnn_ingestion", "cnn_preprocessing", "cnn_training", "cnn_evaluation"
 
 def run(project, pipeline, **params):
     run_pipeline(project, pipeline, {"cnn": {**QUICK, **params}})
+
+
+@pytest.mark.slow
+def test_inference_classifies_a_folder_of_image_files_as_the_trained_model_does(project):
+    run(project, "cnn")
+    folder = project / "data/01_raw/inference/cnn"
+    with pytest.raises(ConfigurationError, match=r"^No image files in cnn.new_images"):
+        run(project, "cnn_inference")
+    folder.mkdir(parents=True)
+    test_images = np.load(project / "data/05_model_input/cnn/model_input.npz")["x_test"][:20]
+    for index, image in enumerate(test_images):
+        Image.fromarray(image[..., 0]).save(folder / f"digit_{index:02d}.png")
+    # Any size and colour: a 64 x 64 RGB JPEG is made an 8 x 8 grey image like the training ones.
+    Image.fromarray(test_images[0][..., 0]).resize((64, 64)).convert("RGB").save(folder / "large.jpg")
+    run(project, "cnn_inference")
+
+    table = pd.read_csv(project / "data/07_model_output/cnn/predictions.csv")
+    model = keras.saving.load_model(project / "data/06_models/cnn/model.keras")
+    expected = model.predict(test_images, verbose=0).argmax(axis=1)
+    assert table["file"].tolist() == [f"digit_{index:02d}.png" for index in range(20)] + ["large.jpg"]
+    assert table["class_index"][:20].tolist() == expected.tolist()
+    assert (table["predicted_class"].astype(str) == table["class_index"].astype(str)).all()  # digit names
+    assert table["probability"].between(0, 1).all()
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"],
+                              filter_string="attributes.status = 'FINISHED'")
+    (run_id,) = runs[runs["tags.pipeline_names"] == "['cnn_inference']"]["run_id"]
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "cnn/inference")}
+    assert artifacts == {"cnn/inference/predictions.csv"}
+
+    (folder / "notes.png").write_bytes(b"not an image")
+    with pytest.raises(ConfigurationError, match=r"notes.png does not decode as an image; remove it"):
+        run(project, "cnn_inference")
 
 
 @pytest.mark.slow

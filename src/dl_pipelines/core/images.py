@@ -15,13 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from fsspec.core import OpenFile
 from kedro.pipeline import Pipeline, node
+from PIL import Image, UnidentifiedImageError
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import SplitSettings
+from dl_pipelines.core.user_files import file_name
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,30 @@ def load_image_dataset(name: str, raw_files: RawFiles) -> dict[str, np.ndarray]:
         paths = raw_files.fetch(name, ["cifar-10-python.tar.gz"])
         return {**read_cifar10(paths["cifar-10-python.tar.gz"]), "class_names": np.array(CIFAR10_NAMES)}
     raise ValueError(f"Unknown image dataset {name!r}; expected one of {', '.join(IMAGE_DATASETS)}.")
+
+
+def read_images(files: list[OpenFile], shape: tuple[int, int, int], where: str) -> np.ndarray:
+    """The user's image files (PNG, JPEG, any format Pillow reads, any size) as one uint8 batch of
+    ``shape`` (H, W, C): made grey or RGB as the model's channels ask, and resized (bilinear).
+
+    Raises:
+        ConfigurationError: No file at all (``where`` says where they go), or a file that does not
+            decode as an image (named).
+    """
+    if not files:
+        raise ConfigurationError(f"No image files in {where}; put PNG or JPEG files there (any size).")
+    height, width, channels = shape
+    batch = np.empty((len(files), height, width, channels), dtype=np.uint8)
+    for index, file in enumerate(files):
+        try:
+            with file as stream, Image.open(stream) as image:
+                image = image.convert("L" if channels == 1 else "RGB")
+        except (UnidentifiedImageError, OSError):
+            raise ConfigurationError(f"{file_name(file)} does not decode as an image; remove it or save "
+                                     "it as PNG or JPEG.") from None
+        batch[index] = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR)
+                                  ).reshape(height, width, channels)
+    return batch
 
 
 # --- nodes shared by the image apps (cnn, autoencoder, gan) -------------------------------------

@@ -1,4 +1,4 @@
-"""The cnn app: ingestion -> preprocessing -> training -> evaluation, plus the grid search
+"""The cnn app: ingestion -> preprocessing -> training -> evaluation, plus the grid search and inference
 (conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="plot_grid_search",
              namespace="cnn.grid_search"),
     ])
+    inference = Pipeline([
+        node(nodes.classify_images, ["cnn.new_images", "cnn.model", "cnn.model_input"],
+             "cnn.predictions", name="classify_images", namespace="cnn.inference"),
+    ])
     return {
         **stage_pipelines("cnn", ingestion, preprocessing, training, evaluation),
         "cnn_grid_search": grid_search,
+        "cnn_inference": inference,
     }

@@ -26,7 +26,7 @@ def test_the_default_pipeline_is_every_app_and_nothing_else():
     pipelines = register_pipelines()
     assert set(APPS) == {"cnn", "regression", "lstm", "rbm", "autoencoder", "gan"}
     assert set(pipelines["__default__"].nodes) == set().union(*(pipelines[app].nodes for app in APPS))
-    for extra in ("cnn_grid_search", "cnn_inference"):  # registered, but not part of the default run
+    for extra in ("cnn_grid_search", "cnn_inference", "regression_inference"):  # registered, but not part of the default run
         assert not set(pipelines[extra].nodes) <= set(pipelines["__default__"].nodes)
 
 

@@ -25,7 +25,7 @@ def run(project, pipeline, **params):
 def test_inference_classifies_a_folder_of_image_files_as_the_trained_model_does(project):
     run(project, "cnn")
     folder = project / "data/01_raw/inference/cnn"
-    with pytest.raises(ConfigurationError, match=r"^No image files in cnn.new_images"):
+    with pytest.raises(ConfigurationError, match=r"^No image files in cnn.new_inputs"):
         run(project, "cnn_inference")
     folder.mkdir(parents=True)
     test_images = np.load(project / "data/05_model_input/cnn/model_input.npz")["x_test"][:20]

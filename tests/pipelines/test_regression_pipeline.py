@@ -148,6 +148,34 @@ def test_the_users_csv_comes_through_the_catalog_and_is_recorded(project):
     assert list(table.columns) == ["area", "city", "price"] and len(table) == 8  # the 20% test rows
 
 
+@pytest.mark.slow
+def test_inference_predicts_new_rows_as_the_served_model_does(project):
+    FLATS.to_csv(project / "data" / "flats.csv", index=False)
+    run(project, "regression", csv_path="data/flats.csv", dataset="csv",
+        data={"target": "price", "categorical": ["city"]})
+    folder = project / "data/01_raw/inference/regression"
+    folder.mkdir(parents=True)
+    # Columns in any order, an extra one kept, and a city the training rows never had (Paris).
+    new = pd.DataFrame({"city": ["Nice", "Lyon", "Paris"], "area": [55.0, 70.0, 65.0],
+                        "note": ["a", "b", "c"]})
+    new.to_csv(folder / "new_flats.csv", index=False)
+    run(project, "regression_inference")
+
+    table = pd.read_csv(project / "data/07_model_output/regression/predictions.csv")
+    assert list(table.columns) == ["file", "city", "area", "note", "prediction"]
+    served = mlflow.pyfunc.load_model("models:/dl_pipelines.regression/latest")
+    np.testing.assert_allclose(table["prediction"], served.predict(new[["area", "city"]]), rtol=1e-5)
+
+    new.drop(columns="area").to_csv(folder / "new_flats.csv", index=False)
+    with pytest.raises(ConfigurationError, match=r"new_flats.csv has no column 'area'; the model needs "
+                                                 r"the columns of its training data: area, city"):
+        run(project, "regression_inference")
+    new.assign(area=["55", "big", "65"]).to_csv(folder / "new_flats.csv", index=False)
+    with pytest.raises(ConfigurationError, match=r"Column 'area' of .*new_flats.csv is not numeric: "
+                                                 r"data row 2 holds 'big'"):
+        run(project, "regression_inference")
+
+
 def test_kedro_run_reports_a_bad_parameter_in_one_line(project):
     result = subprocess.run(
         [sys.executable, "-m", "kedro", "run", "--pipelines=regression", "--params",

@@ -1,7 +1,7 @@
-"""Nodes of the cnn app's training, evaluation and inference. Pure functions: arrays, models and
-typed settings in, arrays, tables, models and figures out; the catalog does the I/O and
-kedro-mlflow owns the MLflow run. Ingestion and preprocessing are the image nodes every image app
-shares (``dl_pipelines.core.images``)."""
+"""Nodes of the cnn app's training and evaluation. Pure functions: arrays, models and typed
+settings in, arrays, tables, models and figures out; the catalog does the I/O and kedro-mlflow
+owns the MLflow run. Ingestion and preprocessing are the image nodes every image app shares
+(``dl_pipelines.core.images``)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
-from fsspec.core import OpenFile
 from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
-from dl_pipelines.core.images import read_images
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, nested_run, train_model
 from dl_pipelines.pipelines.cnn.settings import EvaluationSettings, GridSearchSettings
@@ -139,27 +137,3 @@ def plot_grid_search(results: pd.DataFrame) -> Figure:
     table = results.pivot(index="learning_rate", columns="l2", values="val_accuracy")
     return plotting.heatmap(table, title="Grid search: best validation accuracy")
 
-
-# --- inference ---------------------------------------------------------------------------------
-
-
-def classify_images(images: list[OpenFile], model: keras.Model, model_input: dict[str, np.ndarray]
-                    ) -> pd.DataFrame:
-    """Classify the user's image files (``cnn.new_images``) with the last trained model, each made
-    the size and channels of the images it learned from.
-
-    Returns:
-        One row per file, in name order: ``file``, ``predicted_class`` (its name),
-        ``class_index`` and ``probability``.
-    """
-    batch = read_images(images, model.input_shape[1:], "cnn.new_images (data/01_raw/inference/cnn/)")
-    probabilities = model.predict(batch, batch_size=256, verbose=0)
-    predicted = probabilities.argmax(axis=1)
-    class_names = np.asarray(model_input["class_names"]).astype(str)
-    table = pd.DataFrame({"file": [file.path.rsplit("/", 1)[-1] for file in images],
-                          "predicted_class": class_names[predicted], "class_index": predicted,
-                          "probability": probabilities.max(axis=1).round(4)})
-    counts = table["predicted_class"].value_counts()
-    logger.info("Classified %d images: %s", len(table),
-                ", ".join(f"{name} x{count}" for name, count in counts.items()))
-    return table

@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.cnn import nodes
+from dl_pipelines.pipelines.cnn import inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -43,12 +43,12 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="plot_grid_search",
              namespace="cnn.grid_search"),
     ])
-    inference = Pipeline([
-        node(nodes.classify_images, ["cnn.new_images", "cnn.model", "cnn.model_input"],
+    scoring = Pipeline([
+        node(inference.classify_images, ["cnn.new_inputs", "cnn.model", "cnn.model_input"],
              "cnn.predictions", name="classify_images", namespace="cnn.inference"),
     ])
     return {
         **stage_pipelines("cnn", ingestion, preprocessing, training, evaluation),
         "cnn_grid_search": grid_search,
-        "cnn_inference": inference,
+        "cnn_inference": scoring,
     }

@@ -1,4 +1,4 @@
-"""The regression app: ingestion -> preprocessing -> training -> evaluation
+"""The regression app: ingestion -> preprocessing -> training -> evaluation, and inference
 (conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.regression import figures, nodes
+from dl_pipelines.pipelines.regression import figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -55,4 +55,10 @@ def create_pipelines() -> dict[str, Pipeline]:
               "params:regression.data"],
              "regression.mlflow_model", name="log_model", namespace="regression.evaluation"),
     ])
-    return stage_pipelines("regression", ingestion, preprocessing, training, evaluation)
+    scoring = Pipeline([
+        node(inference.predict_new_rows,
+             ["regression.new_inputs", "regression.model", "regression.transform"],
+             "regression.predictions", name="predict_new_rows", namespace="regression.inference"),
+    ])
+    return {**stage_pipelines("regression", ingestion, preprocessing, training, evaluation),
+            "regression_inference": scoring}

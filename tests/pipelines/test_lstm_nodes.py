@@ -7,7 +7,7 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm import figures, nodes, sources, transforms
 from dl_pipelines.pipelines.lstm import metrics as forecast_metrics
-from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, with_scaling
+from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, extrapolate, with_scaling
 from dl_pipelines.pipelines.lstm.settings import ForecasterSettings
 from tests.helpers import app_settings, raw_params
 
@@ -245,7 +245,7 @@ class _AddOne(keras.Model):
 
 def test_recursive_extrapolation_feeds_predictions_back():
     window = np.array([[0.0], [1.0], [2.0]])
-    forecasts = nodes.extrapolate(_AddOne(name="add_one"), window, steps=5)
+    forecasts = extrapolate(_AddOne(name="add_one"), window, steps=5)
     # Only the model's own forecasts can carry the count past 4: each block starts from the last
     # forecast of the block before.
     np.testing.assert_allclose(forecasts[:, 0], [3, 4, 5, 6, 7])

@@ -3,12 +3,14 @@
 import subprocess
 import sys
 
+import keras
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.pipelines.lstm.models import extrapolate
 from tests.conftest import SHARED_DATASETS, write_sha256sums
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
 
@@ -110,6 +112,36 @@ def test_a_bad_csv_stops_at_ingestion_before_anything_is_written(project, path, 
     runs = mlflow.search_runs(search_all_experiments=True)
     assert runs.get("status", pd.Series(dtype=str)).tolist() == runs_left
     assert not [key for key in runs if key.startswith("metrics.") and runs[key].notna().any()]
+
+
+@pytest.mark.slow
+def test_inference_forecasts_what_follows_the_latest_history_with_dates(project):
+    days = pd.date_range("2024-01-01", periods=200, freq="D")
+    sales = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "sales": np.sin(np.arange(200) / 5) + 3})
+    sales.to_csv(project / "data" / "sales.csv", index=False)
+    run(project, "lstm", csv_path="data/sales.csv", dataset="csv",
+        preprocessing={"time_steps": 10, "horizon": 2})
+    folder = project / "data/01_raw/inference/lstm"
+    folder.mkdir(parents=True)
+    latest = pd.DataFrame({"date": pd.date_range("2025-03-01", periods=15).strftime("%Y-%m-%d"),
+                           "sales": np.sin(np.arange(15) / 5) + 3, "store": "Lyon"})
+    latest.to_csv(folder / "latest.csv", index=False)
+    run(project, "lstm_inference")
+
+    table = pd.read_csv(project / "data/07_model_output/lstm/predictions.csv")
+    assert list(table.columns) == ["file", "step", "time", "sales", "sales_direct"]
+    assert table["time"].tolist() == pd.date_range("2025-03-16", periods=10).strftime("%Y-%m-%d").tolist()
+    model = keras.saving.load_model(project / "data/06_models/lstm/model.keras")
+    window = latest[["sales"]].to_numpy()[-10:]
+    np.testing.assert_allclose(table["sales"], extrapolate(model, window, 10)[:, 0], rtol=1e-4)
+    direct = model.predict(window[None].astype("float32"), verbose=0)[0, :, 0]
+    np.testing.assert_allclose(table["sales_direct"][:2], direct, rtol=1e-4)
+    assert table["sales_direct"][2:].isna().all()
+
+    latest.head(5).to_csv(folder / "latest.csv", index=False)
+    with pytest.raises(ConfigurationError, match=r"latest.csv has 5 usable rows; the model forecasts "
+                                                 r"from the last 10"):
+        run(project, "lstm_inference")
 
 
 def test_kedro_run_reports_a_bad_csv_in_one_line(project):

@@ -92,3 +92,26 @@ def with_scaling(forecaster: keras.Model, offset: np.ndarray, scale: np.ndarray)
     outputs = layers.Normalization(axis=-1, mean=offset, variance=variance, invert=True,
                                    name="unscale")(x)
     return keras.Model(window, outputs, name=f"{forecaster.name}_forecaster")
+
+
+def extrapolate(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarray:
+    """Recursive multi-step forecast: predict, append the predictions to the window, repeat.
+
+    Args:
+        model: Raw window (1, time_steps, series) in, (1, horizon, series) out.
+        window: The last ``time_steps`` observed values (time_steps, series).
+        steps: How many future values to produce.
+
+    Returns:
+        (steps, series): from the second block on, built only from the model's own forecasts.
+    """
+    time_steps = window.shape[0]
+    window = np.asarray(window, dtype="float32")
+    forecasts: list[np.ndarray] = []
+    produced = 0
+    while produced < steps:
+        block = np.asarray(model.predict_on_batch(window[None]))[0]  # (horizon, series)
+        forecasts.append(block)
+        produced += len(block)
+        window = np.concatenate([window, block.astype("float32")])[-time_steps:]
+    return np.concatenate(forecasts)[:steps]

@@ -23,7 +23,7 @@ from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.pipelines.lstm.metrics import error_metrics, persistence
-from dl_pipelines.pipelines.lstm.models import build_forecaster, with_scaling
+from dl_pipelines.pipelines.lstm.models import build_forecaster, extrapolate, with_scaling
 from dl_pipelines.pipelines.lstm.settings import (
     GENERATED,
     ChronologicalSplit,
@@ -155,29 +155,6 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
 
 
 # --- evaluation --------------------------------------------------------------------------------
-
-
-def extrapolate(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarray:
-    """Recursive multi-step forecast: predict, append the predictions to the window, repeat.
-
-    Args:
-        model: Raw window (1, time_steps, series) in, (1, horizon, series) out.
-        window: The last ``time_steps`` observed values (time_steps, series).
-        steps: How many future values to produce.
-
-    Returns:
-        (steps, series): from the second block on, built only from the model's own forecasts.
-    """
-    time_steps = window.shape[0]
-    window = np.asarray(window, dtype="float32")
-    forecasts: list[np.ndarray] = []
-    produced = 0
-    while produced < steps:
-        block = np.asarray(model.predict_on_batch(window[None]))[0]  # (horizon, series)
-        forecasts.append(block)
-        produced += len(block)
-        window = np.concatenate([window, block.astype("float32")])[-time_steps:]
-    return np.concatenate(forecasts)[:steps]
 
 
 def forecast(model: keras.Model, model_input: dict[str, np.ndarray],

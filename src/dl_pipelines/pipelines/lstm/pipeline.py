@@ -1,4 +1,4 @@
-"""The lstm app: ingestion -> preprocessing -> training -> evaluation
+"""The lstm app: ingestion -> preprocessing -> training -> evaluation, and inference
 (conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.lstm import figures, nodes
+from dl_pipelines.pipelines.lstm import figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -43,4 +43,11 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(figures.plot_extrapolation, ["lstm.forecasts", "lstm.model_input"],
              "lstm.extrapolation_plot", name="plot_extrapolation", namespace="lstm.evaluation"),
     ])
-    return stage_pipelines("lstm", ingestion, preprocessing, training, evaluation)
+    scoring = Pipeline([
+        node(inference.forecast_new_history,
+             ["lstm.new_inputs", "lstm.model", "lstm.model_input", "params:lstm.csv",
+              "params:lstm.preprocessing", "params:lstm.forecast"],
+             "lstm.predictions", name="forecast_new_history", namespace="lstm.inference"),
+    ])
+    return {**stage_pipelines("lstm", ingestion, preprocessing, training, evaluation),
+            "lstm_inference": scoring}

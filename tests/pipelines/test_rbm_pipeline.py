@@ -24,6 +24,36 @@ def run(project, pipeline, **params):
 
 
 @pytest.mark.slow
+def test_inference_recommends_to_known_users_by_id_and_to_a_new_user_from_ratings(project):
+    run(project, "rbm", training={"epochs": 3, "verbose": 0})
+    model_input = np.load(project / "data/05_model_input/rbm/model_input.npz")
+    users = model_input["user_ids"][[0, 5]]
+    folder = project / "data/01_raw/inference/rbm"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"user_id": users}).to_csv(folder / "a_users.csv", index=False)
+    rated = model_input["item_ids"][:4]
+    pd.DataFrame({"item_id": rated, "rating": [5, 4, 1, 3]}).to_csv(folder / "b_new_user.csv", index=False)
+    run(project, "rbm_inference")
+
+    table = pd.read_csv(project / "data/07_model_output/rbm/predictions.csv")
+    assert list(table.columns) == ["file", "user", "rank", "item_id", "title", "genres", "score"]
+    known = table[table["file"] == "a_users.csv"]
+    evaluated = pd.read_parquet(project / "data/07_model_output/rbm/recommendations.parquet")
+    for user in users:  # the same top 10 as the evaluation stage's, for users the model knows
+        expected = evaluated[evaluated["user_id"] == user]["item_id"].tolist()
+        assert known[known["user"] == str(user)]["item_id"].tolist() == expected
+    new = table[table["file"] == "b_new_user.csv"]
+    assert new["user"].unique().tolist() == ["new"] and new["rank"].tolist() == list(range(1, 11))
+    assert not set(new["item_id"]) & set(rated)  # never a movie the user has rated
+    assert new["title"].notna().all()
+
+    pd.DataFrame({"user_id": [99999]}).to_csv(folder / "a_users.csv", index=False)
+    with pytest.raises(ConfigurationError, match=r"a_users.csv: user 99999 is not among the 300 the model "
+                                                 r"was trained on"):
+        run(project, "rbm_inference")
+
+
+@pytest.mark.slow
 def test_rbm_pipeline_beats_popularity_and_logs_a_servable_recommender(project):
     run(project, "rbm")
     run_row, metrics = top_run("rbm")

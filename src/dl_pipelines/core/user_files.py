@@ -1,7 +1,9 @@
-"""The user's own data file: the ``user_csv`` catalog entry, read by an app whose dataset is ``csv``."""
+"""The user's own files: the ``user_csv`` catalog entry (an app's dataset ``csv``) and the inputs of
+the inference pipelines."""
 
 from __future__ import annotations
 
+import pandas as pd
 from fsspec.core import OpenFile
 from fsspec.implementations.local import LocalFileSystem
 
@@ -27,3 +29,17 @@ def require_user_file(file: OpenFile | None, app: str) -> OpenFile:
     if not file.fs.isfile(file.path):
         raise ConfigurationError(f"{file_name(file)} does not exist; expected your CSV file: {HOW_TO_GIVE}.")
     return file
+
+
+def read_csv(file: OpenFile) -> pd.DataFrame:
+    """A CSV file as pandas reads it (numbers as numbers, empty cells as NaN).
+
+    Raises:
+        ConfigurationError: The file cannot be read as CSV.
+    """
+    try:
+        # Bare-CR line endings (the course's fuel file has them) read too: pandas' C parser.
+        with file as stream:
+            return pd.read_csv(stream)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"Cannot read {file_name(file)} as a CSV file ({error}).") from None

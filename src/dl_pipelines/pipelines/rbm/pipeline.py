@@ -1,4 +1,4 @@
-"""The rbm app: ingestion -> preprocessing -> training -> evaluation
+"""The rbm app: ingestion -> preprocessing -> training -> evaluation, and inference
 (conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.rbm import figures, nodes
+from dl_pipelines.pipelines.rbm import figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -46,4 +46,11 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.package_recommender, "rbm.model", "rbm.mlflow_model",
              name="log_model", namespace="rbm.evaluation"),
     ])
-    return stage_pipelines("rbm", ingestion, preprocessing, training, evaluation)
+    scoring = Pipeline([
+        node(inference.recommend_for_inputs,
+             ["rbm.new_inputs", "rbm.model", "rbm.model_input", "rbm.movies", "params:rbm.preprocessing",
+              "params:rbm.recommendations"],
+             "rbm.predictions", name="recommend_for_inputs", namespace="rbm.inference"),
+    ])
+    return {**stage_pipelines("rbm", ingestion, preprocessing, training, evaluation),
+            "rbm_inference": scoring}

@@ -11,9 +11,8 @@ from fsspec.core import OpenFile
 from sklearn.compose import ColumnTransformer
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.user_files import file_name
+from dl_pipelines.core.user_files import file_name, read_csv
 from dl_pipelines.pipelines.regression.serving import predict_rows
-from dl_pipelines.pipelines.regression.sources import read_csv
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
-from dl_pipelines.core.user_files import file_name, require_user_file
+from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
 from dl_pipelines.pipelines.regression.metrics import baseline_model, scores
 from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
 from dl_pipelines.pipelines.regression.serving import TrainedRegressor
@@ -34,7 +34,6 @@ from dl_pipelines.pipelines.regression.sources import (
     check_table,
     feature_columns,
     load_table,
-    read_csv,
 )
 from dl_pipelines.pipelines.regression.transforms import make_transform
 

@@ -7,12 +7,11 @@ import logging
 import fsspec
 import numpy as np
 import pandas as pd
-from fsspec.core import OpenFile
 from sklearn.datasets import load_diabetes
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.user_files import file_name
+from dl_pipelines.core.user_files import read_csv
 from dl_pipelines.pipelines.regression.settings import (
     DataSettings,
 )
@@ -54,20 +53,6 @@ def _boston_housing(raw_files: RawFiles) -> pd.DataFrame:
     frame["MEDV"] = y[indices]
     frame[SPLIT_COLUMN] = ["train"] * n_train + ["test"] * (len(x) - n_train)
     return frame
-
-
-def read_csv(file: OpenFile) -> pd.DataFrame:
-    """A CSV file as pandas reads it (numbers as numbers, empty cells as NaN).
-
-    Raises:
-        ConfigurationError: The file cannot be read as CSV.
-    """
-    try:
-        # The course's fuel file has bare-CR line endings; pandas' C parser reads those too.
-        with file as stream:
-            return pd.read_csv(stream)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ConfigurationError(f"Cannot read {file_name(file)} as a CSV file ({error}).") from None
 
 
 def load_table(name: str, raw_files: RawFiles) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
@@ -19,6 +20,28 @@ STAGES = ["autoencoder_ingestion", "autoencoder_preprocessing", "autoencoder_tra
 
 def run(project, pipeline, **params):
     run_pipeline(project, pipeline, {"autoencoder": {**QUICK, **params}})
+
+
+@pytest.mark.slow
+def test_inference_encodes_image_files_and_scores_their_reconstruction(project):
+    run(project, "autoencoder")
+    folder = project / "data/01_raw/inference/autoencoder"
+    folder.mkdir(parents=True)
+    test_images = np.load(project / "data/05_model_input/autoencoder/model_input.npz")["x_test"][:6]
+    for index, image in enumerate(test_images):
+        Image.fromarray(image[..., 0]).save(folder / f"digit_{index}.png")
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(folder / "white.png")  # nothing like a digit
+    run(project, "autoencoder_inference")
+
+    table = pd.read_csv(project / "data/07_model_output/autoencoder/predictions.csv")
+    assert table["file"].tolist() == [f"digit_{index}.png" for index in range(6)] + ["white.png"]
+    encoder = keras.saving.load_model(project / "data/06_models/autoencoder/encoder.keras")
+    codes = encoder.predict(test_images, verbose=0)
+    np.testing.assert_allclose(table[[c for c in table.columns if c.startswith("code_")]][:6], codes,
+                               rtol=1e-4, atol=1e-5)
+    # The anomaly score: an all-white square is rebuilt far worse than the digits.
+    assert table["reconstruction_mse"].iloc[-1] > table["reconstruction_mse"][:6].max()
+    assert (project / "data/08_reporting/autoencoder/new_reconstructions.png").is_file()
 
 
 @pytest.mark.slow

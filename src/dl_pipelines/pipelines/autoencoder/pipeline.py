@@ -1,4 +1,4 @@
-"""The autoencoder app: ingestion -> preprocessing -> training -> evaluation
+"""The autoencoder app: ingestion -> preprocessing -> training -> evaluation, and inference
 (conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.autoencoder import nodes
+from dl_pipelines.pipelines.autoencoder import inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -46,4 +46,11 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["autoencoder.test_outputs", "autoencoder.pca_outputs", "autoencoder.model_input"],
              "autoencoder.codes_plot", name="plot_codes", namespace="autoencoder.evaluation"),
     ])
-    return stage_pipelines("autoencoder", ingestion, preprocessing, training, evaluation)
+    scoring = Pipeline([
+        node(inference.encode_images,
+             ["autoencoder.new_inputs", "autoencoder.encoder", "autoencoder.decoder"],
+             ["autoencoder.predictions", "autoencoder.new_reconstructions_plot"],
+             name="encode_images", namespace="autoencoder.inference"),
+    ])
+    return {**stage_pipelines("autoencoder", ingestion, preprocessing, training, evaluation),
+            "autoencoder_inference": scoring}

@@ -26,6 +26,21 @@ def run(project, pipeline, **params):
 
 
 @pytest.mark.slow
+def test_inference_draws_new_images_as_files_and_a_grid_the_same_for_the_same_seed(project):
+    run(project, "gan")
+    samples = project / "data/07_model_output/gan/samples"
+    drawn = []
+    for seed in (7, 7, 8):
+        run(project, "gan_inference", inference={"samples": 12, "seed": seed})
+        files = sorted(samples.glob("*.png"))
+        assert [file.name for file in files] == [f"sample_{index:04d}.png" for index in range(12)]
+        drawn.append(np.stack([np.asarray(Image.open(file)) for file in files]))
+    assert drawn[0].shape == (12, 8, 8) and drawn[0].dtype == np.uint8
+    assert np.array_equal(drawn[0], drawn[1]) and not np.array_equal(drawn[0], drawn[2])
+    assert (project / "data/08_reporting/gan/new_samples.png").is_file()
+
+
+@pytest.mark.slow
 def test_gan_pipeline_logs_metrics_artifacts_and_loadable_models(project):
     # A judge trained long enough to be decent: real test images then score near 10 classes.
     run(project, "gan", evaluation={"classifier": {"epochs": 15}})

@@ -1,4 +1,4 @@
-"""The gan app: ingestion -> preprocessing -> training -> evaluation
+"""The gan app: ingestion -> preprocessing -> training -> evaluation, and inference
 (conventions: :mod:`dl_pipelines.core.stages`)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.gan import figures, nodes
+from dl_pipelines.pipelines.gan import figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -45,4 +45,9 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(figures.plot_samples, ["gan.generated_images", "gan.classifier", "gan.model_input"],
              "gan.samples_plot", name="plot_samples", namespace="gan.evaluation"),
     ])
-    return stage_pipelines("gan", ingestion, preprocessing, training, evaluation)
+    scoring = Pipeline([
+        node(inference.generate_samples, ["gan.generator", "params:gan.inference"],
+             ["gan.samples", "gan.new_samples_plot"], name="generate_samples", namespace="gan.inference"),
+    ])
+    return {**stage_pipelines("gan", ingestion, preprocessing, training, evaluation),
+            "gan_inference": scoring}

@@ -55,6 +55,13 @@ class SamplingSettings(Settings):
     gif_frame_ms: Count = 150
 
 
+class InferenceSettings(Settings):
+    """What ``gan_inference`` generates: ``samples`` images from the noise of ``seed``."""
+
+    samples: Count = 64
+    seed: WholeNumber = 0
+
+
 class JudgeSettings(ClassifierSettings):
     """The classifier that scores the samples, and its training (0 epochs: an untrained judge,
     for measuring the pipeline's fixed cost)."""
@@ -82,6 +89,7 @@ class GanSettings(AppSettings):
     training: GanTraining
     sampling: SamplingSettings
     evaluation: EvaluationSettings
+    inference: InferenceSettings
 
     @model_validator(mode="after")
     def _dataset_fits_the_dcgan(self) -> GanSettings:

@@ -1,6 +1,7 @@
 """The regression app end to end through a KedroSession, on tiny settings, into a temporary MLflow
 store; and the real boston_housing and fuel_consumption files through a local HTTP mirror."""
 
+import json
 import subprocess
 import sys
 
@@ -81,6 +82,17 @@ def test_regression_pipeline_logs_metrics_artifacts_and_a_servable_model(project
     registered = mlflow.pyfunc.load_model("models:/dl_pipelines.regression/latest")
     np.testing.assert_allclose(np.asarray(registered.predict(features.head(8))).reshape(-1),
                                np.asarray(served.predict(features.head(8))).reshape(-1), rtol=1e-6)
+    # Models from code: the served model loads and predicts where dl_pipelines cannot be imported.
+    features.head(3).to_csv(project / "rows.csv", index=False)
+    script = ("import sys; sys.modules['dl_pipelines'] = None; import json, mlflow, pandas as pd; "
+              f"model = mlflow.pyfunc.load_model('runs:/{row.run_id}/regression_model'); "
+              f"rows = pd.read_csv({str(project / 'rows.csv')!r}); "
+              "print(json.dumps([float(value) for value in model.predict(rows)]))")
+    alone = subprocess.run([sys.executable, "-c", script], cwd=project.parent, capture_output=True,
+                           text=True, timeout=300)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    np.testing.assert_allclose(json.loads(alone.stdout.strip().splitlines()[-1]),
+                               np.asarray(served.predict(features.head(3))).reshape(-1), rtol=1e-5)
 
 
 @pytest.mark.slow

@@ -3,7 +3,8 @@
 The network is trained on transformed features (scaled numbers, one-hot categories). The served
 MLflow model carries the transform fitted on the training rows and applies it before the network,
 so ``mlflow.pyfunc.load_model(uri).predict(rows)`` takes rows exactly as they are in the data
-(a DataFrame with the feature columns) and its signature names and types those columns.
+(a DataFrame with the feature columns) and its signature names and types those columns. The
+served class lives in ``served_model.py``, which imports nothing of this package.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from mlflow.models.model import ModelInfo
 
 from dl_pipelines.datasets import LoggedModelDataset, keras_requirements
 
+SERVED_MODEL = Path(__file__).with_name("served_model.py")  # what MLflow loads and serves
+
 
 def predict_rows(network: keras.Model, transform: Any, rows: pd.DataFrame) -> np.ndarray:
     """Predictions of ``network`` for raw feature ``rows``: transform, then the network."""
@@ -42,21 +45,6 @@ class TrainedRegressor:
 
     def predict(self, rows: pd.DataFrame) -> np.ndarray:
         return predict_rows(self.network, self.transform, rows)
-
-
-class RawFeatureRegressor(mlflow.pyfunc.PythonModel):
-    """The MLflow pyfunc model: loads the network and the transform from its artifacts."""
-
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
-        self.network = keras.saving.load_model(context.artifacts["network"])
-        with open(context.artifacts["transform"], "rb") as stream:
-            self.transform = pickle.load(stream)  # written by this project's own training run
-
-    # A DataFrame hint: MLflow then validates inputs against the logged signature, which names
-    # and types the feature columns, instead of inferring a schema from the hint.
-    def predict(self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame,
-                params: dict | None = None) -> np.ndarray:
-        return predict_rows(self.network, self.transform, model_input)
 
 
 class RegressionModelDataset(LoggedModelDataset):
@@ -79,7 +67,7 @@ class RegressionModelDataset(LoggedModelDataset):
             transform_path.write_bytes(pickle.dumps(model.transform))
             return mlflow.pyfunc.log_model(
                 name=name,
-                python_model=RawFeatureRegressor(),
+                python_model=str(SERVED_MODEL),  # models from code: no dl_pipelines needed to serve
                 artifacts={"network": str(network_path), "transform": str(transform_path)},
                 signature=infer_signature(model.example, model.predict(model.example)),
                 input_example=model.example,

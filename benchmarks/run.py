@@ -1,6 +1,6 @@
 """Every benchmark of the project, on the machine at hand; prints one Markdown table per benchmark.
 
-    .venv/bin/python benchmarks/run.py               # all four, 3 runs per figure (~40 min, 2 cores)
+    .venv/bin/python benchmarks/run.py               # all five, 3 runs per figure (~45 min, 2 cores)
     .venv/bin/python benchmarks/run.py --only fixed-cost cnn-mnist --repeats 5
     .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output /tmp/bench.md
 
@@ -10,7 +10,9 @@
 3. ``cnn-mnist``: the cnn app to 99% test accuracy on MNIST (``cnn_mnist.py``; downloads MNIST,
    or reads it from ``--mirror`` / ``DL_PIPELINES_DATA_MIRROR``);
 4. ``rbm-scaling``: the rbm app's time and peak memory against the number of ratings
-   (``rbm_scaling.py``).
+   (``rbm_scaling.py``);
+5. ``serving``: the cnn model over REST (``mlflow models serve``) and in-process, batches of 1 and
+   64 (``serving.py``).
 
 Each figure is the median of ``--repeats`` runs, each in a fresh process; each table names the
 machine, the versions and the day. Progress goes to stderr, the tables to stdout and into the
@@ -31,9 +33,10 @@ import cnn_mnist
 import fixed_cost
 import pipeline_vs_plain
 import rbm_scaling
+import serving
 from common import APPS
 
-SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling"]
+SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling", "serving"]
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "results.md"
 HEADER = ("# Benchmark results\n\nWritten by `benchmarks/run.py` (what each benchmark measures: "
           "[the benchmarks page](README.md)); not edited by hand. A benchmark that runs again replaces "
@@ -60,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="apps of pipeline-vs-plain and fixed-cost (default: all)")
     parser.add_argument("--rbm-ratings", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000],
                         help="sizes of the RBM scaling series (default: 100000 1000000 10000000)")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="requests per row of serving (default: 200)")
     parser.add_argument("--mirror", help="where to fetch MNIST from (sets DL_PIPELINES_DATA_MIRROR)")
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="the results file to update (default: docs/benchmarks/results.md)")
@@ -76,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         "cnn-mnist": lambda: cnn_mnist.table(cnn_mnist.measure(args.repeats)),
         "rbm-scaling": lambda: rbm_scaling.table(
             rbm_scaling.measure(args.rbm_ratings, args.repeats, epochs=1), 1, args.repeats),
+        "serving": lambda: serving.table(serving.measure(args.requests), args.requests),
     }
     for section in SECTIONS:
         if section in args.only:

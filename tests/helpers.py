@@ -3,6 +3,13 @@ run it logged, and a notebook executed headless."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +86,41 @@ def execute_notebook(project: Path, name: str) -> list[dict[str, Any]]:
 def images_in(outputs: list[dict[str, Any]]) -> int:
     """How many PNG figures a notebook's outputs show."""
     return sum("image/png" in out.get("data", {}) for out in outputs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def served_answer(model_uri: str, payload: dict[str, Any], timeout: float = 180) -> Any:
+    """``mlflow models serve -m <model_uri> --env-manager local`` on 127.0.0.1 in a process of its
+    own, asked once over HTTP (``POST /invocations``); returns the JSON answer."""
+    port = free_port()
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+               "-h", "127.0.0.1", "-p", str(port)]
+    # MLflow starts `uvicorn` from the PATH: the one of this environment, as in an activated one.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    server = subprocess.Popen(command, env={**os.environ, "PATH": path}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    output = server.communicate()[1][-3000:]
+                    raise AssertionError(f"mlflow models serve did not start: {output}") from None
+                time.sleep(0.5)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                         data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}}
 STAGES = ["autoencoder_ingestion", "autoencoder_preprocessing", "autoencoder_training",
@@ -88,6 +88,8 @@ def test_autoencoder_pipeline_logs_metrics_artifacts_models_and_codes(project):
     np.testing.assert_allclose(np.asarray(served.predict(raw_images)), rebuilt, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(mlflow.keras.load_model(uri).predict(raw_images, verbose=0), rebuilt,
                                rtol=1e-4, atol=1e-5)
+    answer = served_answer("models:/dl_pipelines.autoencoder/latest", {"inputs": raw_images[:2].tolist()})
+    np.testing.assert_allclose(answer["predictions"], rebuilt[:2], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow

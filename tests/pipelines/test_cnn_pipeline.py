@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from dl_pipelines.core.errors import ChecksumMismatchError, ConfigurationError
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}, "grid_search": {"epochs": 1}}
 STAGES = ["cnn_ingestion", "cnn_preprocessing", "cnn_training", "cnn_evaluation"]
@@ -95,6 +95,9 @@ def test_cnn_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     registered = mlflow.pyfunc.load_model("models:/dl_pipelines.cnn/latest")
     np.testing.assert_allclose(np.asarray(registered.predict(raw_images)),
                                np.asarray(served.predict(raw_images)), rtol=1e-5)
+    # Over REST, as `mlflow models serve` answers the documented request.
+    answer = served_answer("models:/dl_pipelines.cnn@digits", {"inputs": raw_images[:3].tolist()})
+    np.testing.assert_allclose(answer["predictions"], np.asarray(served.predict(raw_images[:3])), rtol=1e-5)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.gan.models import EpochGridRecorder
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
 
 TINY = {"model": {"noise_size": 16, "generator_filters": 32, "discriminator_filters": 8},
         "training": {"epochs": 2, "verbose": 0},
@@ -87,6 +87,8 @@ def test_gan_pipeline_logs_metrics_artifacts_and_loadable_models(project):
     assert served.metadata.get_input_schema().inputs[0].shape == (-1, 16)
     assert served.metadata.get_output_schema().inputs[0].shape == (-1, 8, 8, 1)
     np.testing.assert_allclose(np.asarray(served.predict(noise)), images, rtol=1e-5, atol=1e-6)
+    answer = served_answer("models:/dl_pipelines.gan/latest", {"inputs": noise.tolist()})
+    np.testing.assert_allclose(answer["predictions"], images, rtol=1e-5, atol=1e-6)
 
 
 class StopAt(keras.callbacks.Callback):

@@ -12,7 +12,7 @@ import pytest
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm.models import extrapolate
 from tests.conftest import SHARED_DATASETS, write_sha256sums
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
 
 QUICK = {"generated": {"length": 300}, "training": {"epochs": 2, "verbose": 0},
          "forecast": {"extrapolation_steps": 10}}
@@ -64,6 +64,8 @@ def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     np.testing.assert_allclose(predicted, forecasts["pred_test"][:8], rtol=1e-4, atol=1e-6)
     keras_model = mlflow.keras.load_model(uri)
     np.testing.assert_allclose(keras_model.predict(windows, verbose=0), predicted, rtol=1e-5)
+    answer = served_answer("models:/dl_pipelines.lstm/latest", {"inputs": windows[:2].tolist()})
+    np.testing.assert_allclose(answer["predictions"], predicted[:2], rtol=1e-5)
 
 
 @pytest.mark.slow

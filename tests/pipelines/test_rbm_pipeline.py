@@ -9,7 +9,7 @@ import pytest
 
 from dl_pipelines.core.errors import ConfigurationError, UserError
 from tests.conftest import SHARED_DATASETS, write_sha256sums
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
 
 QUICK = {"synthetic": {"users": 300, "items": 80, "genres": 5, "ratings_per_user": 15},
          "training": {"epochs": 15, "learning_rate": 0.05, "verbose": 0}}
@@ -83,6 +83,8 @@ def test_rbm_pipeline_beats_popularity_and_logs_a_servable_recommender(project):
     visible = np.zeros((1, len(model_input["item_ids"])), np.float32)
     visible[0, model_input["train_items"][user]] = 1
     scores = np.asarray(served.predict(visible))[0]
+    answer = served_answer("models:/dl_pipelines.rbm/latest", {"inputs": visible.tolist()})
+    np.testing.assert_allclose(answer["predictions"][0], scores, rtol=1e-5, atol=1e-7)
     scores[visible[0] > 0] = -np.inf
     top = model_input["item_ids"][np.argsort(-scores)[:10]]
     first_user = recommendations[recommendations["user_id"] == model_input["user_ids"][0]]

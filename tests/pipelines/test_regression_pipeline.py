@@ -14,7 +14,7 @@ import pytest
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipeline_registry import register_pipelines
 from tests.conftest import SHARED_DATASETS, write_sha256sums
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}, "gradient_tape": {"epochs": 20}}
 STAGES = ["regression_ingestion", "regression_preprocessing", "regression_training",
@@ -82,6 +82,9 @@ def test_regression_pipeline_logs_metrics_artifacts_and_a_servable_model(project
     registered = mlflow.pyfunc.load_model("models:/dl_pipelines.regression/latest")
     np.testing.assert_allclose(np.asarray(registered.predict(features.head(8))).reshape(-1),
                                np.asarray(served.predict(features.head(8))).reshape(-1), rtol=1e-6)
+    answer = served_answer("models:/dl_pipelines.regression@diabetes",
+                           {"dataframe_split": json.loads(features.head(3).to_json(orient="split"))})
+    np.testing.assert_allclose(answer["predictions"], np.asarray(served.predict(features.head(3))), rtol=1e-5)
     # Models from code: the served model loads and predicts where dl_pipelines cannot be imported.
     features.head(3).to_csv(project / "rows.csv", index=False)
     script = ("import sys; sys.modules['dl_pipelines'] = None; import json, mlflow, pandas as pd; "

@@ -12,8 +12,7 @@ from fsspec.core import OpenFile
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.user_files import file_name, read_csv
-from dl_pipelines.pipelines.rbm.nodes import ratings_matrix
-from dl_pipelines.pipelines.rbm.ratings import top_items, visible_values
+from dl_pipelines.pipelines.rbm.ratings import RatingsMatrix, top_items, visible_values
 from dl_pipelines.pipelines.rbm.settings import PreprocessingSettings, RecommendationSettings
 
 logger = logging.getLogger(__name__)
@@ -30,18 +29,30 @@ def _indices(ids: pd.Series, known: np.ndarray, what: str, source: str) -> np.nd
     return positions
 
 
+def all_ratings(model_input: dict[str, np.ndarray], visible: str) -> RatingsMatrix:
+    """Every known rating, training and held-out parts together: the evaluation scores from the
+    training part only, but a recommendation knows all that the user has rated."""
+    parts = [{key: model_input[f"{part}_{key}"] for key in ("users", "items", "ratings")}
+             for part in ("train", "test")]
+    shape = (len(model_input["user_ids"]), len(model_input["item_ids"]))
+    return RatingsMatrix.from_triples(*(np.concatenate([part[key] for part in parts])
+                                        for key in ("users", "items")),
+                                      visible_values(np.concatenate([part["ratings"] for part in parts]),
+                                                     visible), shape)
+
+
 def visible_rows(table: pd.DataFrame, model_input: dict[str, np.ndarray],
                  preprocessing: PreprocessingSettings, source: str) -> tuple[list[str], np.ndarray]:
-    """The visible vectors of one input file: each known user's training ratings (a ``user_id``
-    column), or one new user's own ratings (``item_id`` and ``rating`` columns).
+    """The visible vectors of one input file: each known user's ratings (a ``user_id`` column),
+    or one new user's own ratings (``item_id`` and ``rating`` columns).
 
     Returns:
         The users' names (their ids, or ``new``) and their (users, movies) visible vectors.
     """
     if "user_id" in table.columns:
         users = _indices(table["user_id"], model_input["user_ids"], "user", source)
-        train = ratings_matrix(model_input, "train", preprocessing.visible).to_dense()
-        return [str(user) for user in table["user_id"]], train[users]
+        known = all_ratings(model_input, preprocessing.visible).to_dense()
+        return [str(user) for user in table["user_id"]], known[users]
     if not {"item_id", "rating"} <= set(table.columns):
         raise ConfigurationError(f"{source} has columns {', '.join(map(str, table.columns))}; expected "
                                  "user_id (users the model knows) or item_id and rating (a new user).")

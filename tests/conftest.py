@@ -104,11 +104,3 @@ def mnist_mirror(http_mirror: tuple[str, Path], shared_mnist: Path, monkeypatch:
         (folder / "mnist" / path.name).symlink_to(path)
     write_sha256sums(folder / "mnist")
     return url
-
-# The longest tests start first: with two test processes, one left for the end keeps a single
-# process busy while the other has nothing to do.
-LONGEST_FIRST = ("tests.test_distributed", "tests.test_run_records")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.module.__name__ not in LONGEST_FIRST)

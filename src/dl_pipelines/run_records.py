@@ -27,10 +27,10 @@ def process_tags() -> dict[str, str]:
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
 
 
-def _running_runs_of_this_host() -> list[Run]:
+def _running_runs_of_this_host(status: str = "RUNNING") -> list[Run]:
     return mlflow.search_runs(
         search_all_experiments=True, output_format="list",
-        filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{socket.gethostname()}'")
+        filter_string=f"attributes.status = '{status}' and tags.`{HOST_TAG}` = '{socket.gethostname()}'")
 
 
 def _exists(pid: int) -> bool:
@@ -43,15 +43,17 @@ def _exists(pid: int) -> bool:
     return True
 
 
-def end_runs_of_this_process(status: str) -> list[str]:
+def end_runs_of_this_process(status: str, including_failed: bool = False) -> list[str]:
     """End every run this process still has open with ``status``: the active ones (MLflow's exit
-    handler would mark them FINISHED) and the paused runs of other apps. Returns their ids."""
+    handler would mark them FINISHED) and the paused runs of other apps; with ``including_failed``,
+    also those it closed as FAILED. Returns their ids."""
     ended = []
     while (active := mlflow.active_run()) is not None:
         ended.append(active.info.run_id)
         mlflow.end_run(status)
     client = mlflow.MlflowClient()
-    for run in _running_runs_of_this_host():
+    found = _running_runs_of_this_host() + (_running_runs_of_this_host("FAILED") if including_failed else [])
+    for run in found:
         if run.data.tags.get(PID_TAG) == str(os.getpid()):
             client.set_terminated(run.info.run_id, status)
             ended.append(run.info.run_id)

@@ -134,11 +134,12 @@ class AppRunsHook:
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return
         fail_runs_of_ended_processes()
-        mlflow.set_tags(process_tags())
         _mark_model_training(mlflow.active_run().info.experiment_id)
         if len(self._nodes_left) == 1:
             (app,) = self._nodes_left
             self._record(app, mlflow.active_run().info.run_id)
+        else:  # the parent of the app runs
+            mlflow.set_tags(process_tags())
 
     def _record(self, app: str, run_id: str) -> None:
         client = mlflow.MlflowClient()

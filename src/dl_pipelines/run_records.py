@@ -27,10 +27,12 @@ def process_tags() -> dict[str, str]:
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
 
 
-def _running_runs_of_this_host(status: str = "RUNNING") -> list[Run]:
-    return mlflow.search_runs(
-        search_all_experiments=True, output_format="list",
-        filter_string=f"attributes.status = '{status}' and tags.`{HOST_TAG}` = '{socket.gethostname()}'")
+def _runs(status: str, pid: int | None = None) -> list[Run]:
+    """The runs of this host with ``status`` (of process ``pid`` only, if given)."""
+    query = f"attributes.status = '{status}' and tags.`{HOST_TAG}` = '{socket.gethostname()}'"
+    if pid is not None:
+        query += f" and tags.`{PID_TAG}` = '{pid}'"
+    return mlflow.search_runs(search_all_experiments=True, output_format="list", filter_string=query)
 
 
 def _exists(pid: int) -> bool:
@@ -52,9 +54,8 @@ def end_runs_of_this_process(status: str, including_failed: bool = False) -> lis
         ended.append(active.info.run_id)
         mlflow.end_run(status)
     client = mlflow.MlflowClient()
-    found = _running_runs_of_this_host() + (_running_runs_of_this_host("FAILED") if including_failed else [])
-    for run in found:
-        if run.data.tags.get(PID_TAG) == str(os.getpid()):
+    for was in ("RUNNING", "FAILED") if including_failed else ("RUNNING",):
+        for run in _runs(was, os.getpid()):
             client.set_terminated(run.info.run_id, status)
             ended.append(run.info.run_id)
     return ended
@@ -65,7 +66,7 @@ def fail_runs_of_ended_processes() -> list[str]:
     Returns their ids."""
     client = mlflow.MlflowClient()
     failed = []
-    for run in _running_runs_of_this_host():
+    for run in _runs("RUNNING"):
         pid = int(run.data.tags.get(PID_TAG, "0"))
         if pid <= 0 or pid == os.getpid() or _exists(pid):
             continue

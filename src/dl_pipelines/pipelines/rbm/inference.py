@@ -32,13 +32,10 @@ def _indices(ids: pd.Series, known: np.ndarray, what: str, source: str) -> np.nd
 def all_ratings(model_input: dict[str, np.ndarray], visible: str) -> RatingsMatrix:
     """Every known rating, training and held-out parts together: the evaluation scores from the
     training part only, but a recommendation knows all that the user has rated."""
-    parts = [{key: model_input[f"{part}_{key}"] for key in ("users", "items", "ratings")}
-             for part in ("train", "test")]
+    users, items, ratings = (np.concatenate([model_input[f"{part}_{key}"] for part in ("train", "test")])
+                             for key in ("users", "items", "ratings"))
     shape = (len(model_input["user_ids"]), len(model_input["item_ids"]))
-    return RatingsMatrix.from_triples(*(np.concatenate([part[key] for part in parts])
-                                        for key in ("users", "items")),
-                                      visible_values(np.concatenate([part["ratings"] for part in parts]),
-                                                     visible), shape)
+    return RatingsMatrix.from_triples(users, items, visible_values(ratings, visible), shape)
 
 
 def visible_rows(table: pd.DataFrame, model_input: dict[str, np.ndarray],

@@ -1,6 +1,6 @@
 """Every benchmark of the project, on the machine at hand; prints one Markdown table per benchmark.
 
-    .venv/bin/python benchmarks/run.py               # all five, 3 runs per figure (~45 min, 2 cores)
+    .venv/bin/python benchmarks/run.py               # all six, 3 runs per figure (~65 min, 2 cores)
     .venv/bin/python benchmarks/run.py --only fixed-cost cnn-mnist --repeats 5
     .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output /tmp/bench.md
 
@@ -12,7 +12,9 @@
 4. ``rbm-scaling``: the rbm app's time and peak memory against the number of ratings
    (``rbm_scaling.py``);
 5. ``serving``: the cnn model over REST (``mlflow models serve``) and in-process, batches of 1 and
-   64 (``serving.py``).
+   64 (``serving.py``);
+6. ``figures``: every headline figure the docs state, re-measured, the moved ones flagged
+   (``figures.py``; the runs of more than 15 minutes only with ``--long``).
 
 Each figure is the median of ``--repeats`` runs, each in a fresh process; each table names the
 machine, the versions and the day. Progress goes to stderr, the tables to stdout and into the
@@ -30,13 +32,14 @@ import sys
 from pathlib import Path
 
 import cnn_mnist
+import figures
 import fixed_cost
 import pipeline_vs_plain
 import rbm_scaling
 import serving
 from common import APPS
 
-SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling", "serving"]
+SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling", "serving", "figures"]
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "results.md"
 HEADER = ("# Benchmark results\n\nWritten by `benchmarks/run.py` (what each benchmark measures: "
           "[the benchmarks page](README.md)); not edited by hand. A benchmark that runs again replaces "
@@ -65,7 +68,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="sizes of the RBM scaling series (default: 100000 1000000 10000000)")
     parser.add_argument("--requests", type=int, default=200,
                         help="requests per row of serving (default: 200)")
-    parser.add_argument("--mirror", help="where to fetch MNIST from (sets DL_PIPELINES_DATA_MIRROR)")
+    parser.add_argument("--figures", nargs="+", choices=list(figures.BY_NAME),
+                        help="the figures to re-measure (default: all short ones)")
+    parser.add_argument("--long", action="store_true", help="figures: also the runs of more than 15 minutes")
+    parser.add_argument("--mirror", help="where to fetch real datasets from (sets DL_PIPELINES_DATA_MIRROR)")
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="the results file to update (default: docs/benchmarks/results.md)")
     args = parser.parse_args(argv)
@@ -82,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
         "rbm-scaling": lambda: rbm_scaling.table(
             rbm_scaling.measure(args.rbm_ratings, args.repeats, epochs=1), 1, args.repeats),
         "serving": lambda: serving.table(serving.measure(args.requests), args.requests),
+        "figures": lambda: figures.remeasure(figures.choose(args.figures, args.long), before)[0],
     }
+    before = figures.recorded(args.output)
     for section in SECTIONS:
         if section in args.only:
             table = benchmarks[section]()

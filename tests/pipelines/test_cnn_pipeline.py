@@ -99,6 +99,11 @@ def test_cnn_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     answer = served_answer("models:/dl_pipelines.cnn@digits", {"inputs": raw_images[:3].tolist()})
     np.testing.assert_allclose(answer["predictions"], np.asarray(served.predict(raw_images[:3])), rtol=1e-5)
 
+    # The notebook, headless, on these outputs.
+    outputs = execute_notebook(project, "cnn.ipynb")
+    assert images_in(outputs) >= 4  # learning curves, confusion matrix, misclassified, predictions
+    assert any("test accuracy" in out.get("text", "") for out in outputs)
+
 
 @pytest.mark.slow
 def test_each_stage_runs_alone_once_its_inputs_exist(project):
@@ -174,11 +179,3 @@ def test_kedro_run_reports_a_user_mistake_in_one_line(project):
                 "equal to 0.")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-
-
-@pytest.mark.slow
-def test_notebook_runs_headless_on_the_pipeline_outputs(project):
-    run(project, "cnn", training={"epochs": 1, "verbose": 0})
-    outputs = execute_notebook(project, "cnn.ipynb")
-    assert images_in(outputs) >= 4  # learning curves, confusion matrix, misclassified, predictions
-    assert any("test accuracy" in out.get("text", "") for out in outputs)

@@ -67,6 +67,11 @@ def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     answer = served_answer("models:/dl_pipelines.lstm/latest", {"inputs": windows[:2].tolist()})
     np.testing.assert_allclose(answer["predictions"], predicted[:2], rtol=1e-5)
 
+    # The notebook, headless, on these outputs.
+    outputs = execute_notebook(project, "lstm.ipynb")
+    assert images_in(outputs) >= 4  # learning curves, overview, test span, extrapolation
+    assert any("test MSE" in out.get("text", "") for out in outputs)
+
 
 @pytest.mark.slow
 def test_each_stage_runs_alone_once_its_inputs_exist(project):
@@ -186,11 +191,3 @@ def test_real_usd_eur_through_a_local_mirror(project, usd_eur_mirror, monkeypatc
     assert 0 < metrics["lstm.baseline_test_mase"] < 2 and 0 < metrics["lstm.test_mase"]
     # The residual model starts from persistence: even one epoch stays close to it.
     assert metrics["lstm.test_mase"] <= 1.5 * metrics["lstm.baseline_test_mase"]
-
-
-@pytest.mark.slow
-def test_notebook_runs_headless_on_the_pipeline_outputs(project):
-    run(project, "lstm", training={"epochs": 1, "verbose": 0})
-    outputs = execute_notebook(project, "lstm.ipynb")
-    assert images_in(outputs) >= 4  # learning curves, overview, test span, extrapolation
-    assert any("test MSE" in out.get("text", "") for out in outputs)

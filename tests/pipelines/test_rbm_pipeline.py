@@ -99,6 +99,12 @@ def test_rbm_pipeline_beats_popularity_and_logs_a_servable_recommender(project):
     first_user = recommendations[recommendations["user_id"] == model_input["user_ids"][0]]
     assert top.tolist() == first_user["item_id"].tolist()
 
+    # The notebook, headless, on these outputs.
+    outputs = execute_notebook(project, "rbm.ipynb")
+    assert images_in(outputs) >= 2  # training curves, ranking metrics
+    text = "".join(out.get("text", "") for out in outputs)
+    assert "hidden unit" in text and "recommended:" in text
+
 
 @pytest.mark.slow
 def test_each_stage_runs_alone_once_its_inputs_exist(project):
@@ -173,12 +179,3 @@ def test_a_bad_ratings_file_stops_with_one_line(project, http_mirror, monkeypatc
     monkeypatch.setenv("DL_PIPELINES_TRUST_MIRROR_CHECKSUMS", "1")
     with pytest.raises(UserError, match=message):
         run(project, "rbm", dataset="ml-100k")
-
-
-@pytest.mark.slow
-def test_notebook_runs_headless_on_the_pipeline_outputs(project):
-    run(project, "rbm", training={"epochs": 1, "verbose": 0})
-    outputs = execute_notebook(project, "rbm.ipynb")
-    assert images_in(outputs) >= 2  # training curves, ranking metrics
-    text = "".join(out.get("text", "") for out in outputs)
-    assert "hidden unit" in text and "recommended:" in text

@@ -56,12 +56,19 @@ def project_copy() -> Iterator[Path]:
         yield root
 
 
-def run_measured(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measured:
-    """Run ``command`` to completion; stop with its last output lines if it fails."""
+def run_measured(command: list[str], cwd: Path, env: dict[str, str] | None = None, *,
+                 echo: bool = False) -> Measured:
+    """Run ``command`` to completion, its output also on stderr with ``echo`` (progress of long
+    runs); stop with its last output lines if it fails."""
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, env={**os.environ, **QUIET_ENV, **(env or {})},
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    stdout = child.stdout.read()
+    lines = []
+    for line in child.stdout:
+        lines.append(line)
+        if echo:
+            sys.stderr.write(line)
+    stdout = "".join(lines)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
@@ -69,14 +76,15 @@ def run_measured(command: list[str], cwd: Path, env: dict[str, str] | None = Non
     return Measured(seconds, usage.ru_maxrss / 1024, stdout)  # Linux reports kilobytes
 
 
-def kedro_run(root: Path, pipeline: str, params: str) -> tuple[Measured, dict[str, list[float]]]:
+def kedro_run(root: Path, pipeline: str, params: str, *, echo: bool = False
+              ) -> tuple[Measured, dict[str, list[float]]]:
     """``kedro run --pipelines=<pipeline> --params <params>`` in the copy at ``root``; returns
     the measurement and the run's MLflow metrics (every logged value of each key, by step)."""
     import mlflow
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
     command = [sys.executable, "-m", "kedro", "run", f"--pipelines={pipeline}", "--params", params]
-    measured = run_measured(command, root, {"MLFLOW_TRACKING_URI": uri})
+    measured = run_measured(command, root, {"MLFLOW_TRACKING_URI": uri}, echo=echo)
     client = mlflow.MlflowClient(tracking_uri=uri)
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
     (run,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]

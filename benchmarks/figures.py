@@ -80,13 +80,13 @@ def choose(names: list[str] | None, long: bool) -> list[Figure]:
     return [figure for figure in FIGURES if long or not figure.long]
 
 
-def measure(figures: list[Figure]) -> list[dict[str, object]]:
+def measure(figures: list[Figure], echo: bool = False) -> list[dict[str, object]]:
     """One run per figure; its metrics, training time (sum of the epochs) and wall time."""
     rows = []
     for number, figure in enumerate(figures, 1):
         progress(f"figures: {figure.name} ({number}/{len(figures)}, about {figure.minutes:g} min) ...")
         with project_copy() as root:
-            measured, metrics = kedro_run(root, figure.app, figure.params)
+            measured, metrics = kedro_run(root, figure.app, figure.params, echo=echo)
         missing = [key for key in figure.metrics if f"{figure.app}.{key}" not in metrics]
         if missing:
             raise SystemExit(f"{figure.name}: the run logged no {', '.join(missing)}; "
@@ -162,9 +162,9 @@ def report(rows: list[dict[str, object]], before: list[re.Match[str]]) -> int:
     return 1 if missed(rows) else 0
 
 
-def remeasure(chosen: list[Figure], before: list[re.Match[str]]) -> tuple[str, int]:
+def remeasure(chosen: list[Figure], before: list[re.Match[str]], echo: bool = False) -> tuple[str, int]:
     """Run ``chosen``; the results table and the exit status (1 if a figure missed its target)."""
-    rows = measure(chosen)
+    rows = measure(chosen, echo)
     return table(rows, before), report(rows, before)
 
 
@@ -177,10 +177,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long", action="store_true", help="also the runs of more than 15 minutes")
     parser.add_argument("--mirror", help="where real datasets come from (sets DL_PIPELINES_DATA_MIRROR)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the results file to update")
+    parser.add_argument("--quiet", action="store_true", help="one line per run, not the runs' own output")
     args = parser.parse_args(argv)
     if args.mirror:
         os.environ["DL_PIPELINES_DATA_MIRROR"] = args.mirror
-    text, status = remeasure(choose(args.figures, args.long), recorded(args.output))
+    text, status = remeasure(choose(args.figures, args.long), recorded(args.output), echo=not args.quiet)
     print(text)
     write_section(args.output, "figures", text)
     sys.exit(status)

@@ -59,6 +59,22 @@ def run_pipeline(project: Path, pipeline: str | list[str], runtime_params: dict[
             mlflow.end_run()
 
 
+def same_predictions_from_the_registry(project: Path, app: str, runtime_params: dict[str, Any]) -> None:
+    """``<app>_inference`` with ``--params model_version=latest`` reads the model files the latest
+    registered training logged (the local ones moved away meanwhile): the same predictions table."""
+    path = project / f"data/07_model_output/{app}/predictions.csv"
+    local = path.read_text()
+    trained = [project / "data" / layer for layer in ("02_intermediate", "05_model_input", "06_models")]
+    for folder in trained:
+        folder.rename(folder.with_name(f"{folder.name}.away"))
+    try:
+        run_pipeline(project, f"{app}_inference", {**runtime_params, "model_version": "latest"})
+    finally:
+        for folder in trained:
+            folder.with_name(f"{folder.name}.away").rename(folder)
+    assert path.read_text() == local
+
+
 def top_run(pipeline: str) -> tuple[pd.Series, dict[str, float]]:
     """The one top-level MLflow run of ``kedro run --pipelines=<pipeline>`` and its metrics."""
     runs = mlflow.search_runs(experiment_names=["dl_pipelines"])

@@ -16,11 +16,13 @@ from fsspec.core import OpenFile
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import get_filepath_str, get_protocol_and_path, parse_dataset_definition
 from kedro_datasets._typing import TablePreview
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
 from mlflow.types.schema import Schema, TensorSpec
 
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.registry import version_run_id
 
 
 class RawFilesDataset(AbstractDataset[None, RawFiles]):
@@ -238,6 +240,55 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"dataset": self._dataset._describe(), "artifact_path": self._artifact_path}
+
+
+class ModelFileDataset(ArtifactDataset):
+    """A file an app's inference reads (the model, its fitted transform, its class names), logged
+    to the training's MLflow run under ``artifact_path`` like any :class:`ArtifactDataset`.
+
+    With ``model_version`` (``--params model_version=<number | latest | alias>``) it is loaded from
+    the run that logged that version of ``registered_model_name`` instead of the local file, so
+    ``kedro run --pipelines=<app>_inference`` can use any registered training, not only the last.
+
+    Example (``conf/base/catalog.yml``)::
+
+        regression.transform:
+          type: dl_pipelines.datasets.ModelFileDataset
+          registered_model_name: dl_pipelines.regression
+          model_version: ${runtime_params:model_version, null}
+          artifact_path: regression/model_files
+          dataset: {type: pickle.PickleDataset, filepath: .../06_models/regression/transform.pkl}
+    """
+
+    def __init__(self, dataset: dict[str, Any], registered_model_name: str,
+                 model_version: str | int | None = None, artifact_path: str | None = None,
+                 metadata: dict[str, Any] | None = None):
+        super().__init__(dataset, artifact_path, metadata)
+        self._definition = dict(dataset)
+        self._registered_model_name = registered_model_name
+        self._model_version = None if model_version is None else str(model_version)
+
+    def load(self) -> Any:
+        if self._model_version is None:
+            return super().load()
+        run_id = version_run_id(self._registered_model_name, self._model_version)
+        name = PurePosixPath(self._filepath).name
+        artifact = f"{self._artifact_path}/{name}" if self._artifact_path else name
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact,
+                                                            dst_path=folder)
+            except (MlflowException, OSError):
+                raise DatasetError(
+                    f"model_version={self._model_version}: its run {run_id} has no {artifact}; it was "
+                    "trained before runs kept their model files, or by a stage run: train the whole app."
+                ) from None
+            dataset_class, config = parse_dataset_definition({**self._definition, "filepath": local})
+            return dataset_class(**config).load()
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), "registered_model_name": self._registered_model_name,
+                "model_version": self._model_version}
 
 
 def keras_signature(model: Any) -> ModelSignature:

@@ -18,6 +18,8 @@ from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
 from mlflow.entities import RunStatus
 
+from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.registry import registered_name, version_run_id
 from dl_pipelines.core.settings import flatten
 from dl_pipelines.core.strategy import (
     is_chief,
@@ -82,6 +84,16 @@ def app_of(node: Node) -> str | None:
     return node.namespace.split(".")[0] if node.namespace else None
 
 
+def model_version_runs(version: str, pipeline: Pipeline) -> dict[str, str]:
+    """The run that trained ``version`` of each app's registered model, checked before the run
+    starts; ``model_version`` is refused for a run that trains, which would mix two models."""
+    if training := sorted(n.name for n in pipeline.nodes if not (n.namespace or "").endswith(".inference")):
+        raise ConfigurationError(f"model_version={version} is for the inference pipelines only (kedro run "
+                                 f"--pipelines=<app>_inference); this run also runs {training[0]}.")
+    return {app: version_run_id(registered_name(app), version)
+            for app in sorted({app_of(n) for n in pipeline.nodes})}
+
+
 class AppRunsHook:
     """One MLflow run per app: kedro-mlflow's run, or one child run of it per app when a
     ``kedro run`` holds several apps. Each app run is named after the app; it records the app's
@@ -130,6 +142,9 @@ class AppRunsHook:
                 # Checked before the run starts, so a missing file leaves no run and no data behind.
                 file = require_user_file(catalog["user_csv"].load(), app)
                 self._tags[app]["data_file"] = file_name(file)
+        if (version := (run_params.get("runtime_params") or {}).get("model_version")) is not None:
+            for app, run_id in model_version_runs(str(version), pipeline).items():
+                self._tags[app].update(model_version=str(version), model_run_id=run_id)
         self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return

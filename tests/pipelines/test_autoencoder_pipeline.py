@@ -9,7 +9,14 @@ import pytest
 from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
-from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
+from tests.helpers import (
+    execute_notebook,
+    images_in,
+    run_pipeline,
+    same_predictions_from_the_registry,
+    served_answer,
+    top_run,
+)
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}}
 STAGES = ["autoencoder_ingestion", "autoencoder_preprocessing", "autoencoder_training",
@@ -30,6 +37,7 @@ def test_inference_encodes_image_files_and_scores_their_reconstruction(project):
         Image.fromarray(image[..., 0]).save(folder / f"digit_{index}.png")
     Image.fromarray(np.full((8, 8), 255, np.uint8)).save(folder / "white.png")  # nothing like a digit
     run(project, "autoencoder_inference")
+    same_predictions_from_the_registry(project, "autoencoder", {"autoencoder": QUICK})
 
     table = pd.read_csv(project / "data/07_model_output/autoencoder/predictions.csv")
     assert table["file"].tolist() == [f"digit_{index}.png" for index in range(6)] + ["white.png"]

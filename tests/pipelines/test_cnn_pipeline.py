@@ -23,7 +23,8 @@ def run(project, pipeline, **params):
 
 @pytest.mark.slow
 def test_inference_classifies_a_folder_of_image_files_as_the_trained_model_does(project):
-    run(project, "cnn")
+    run(project, "cnn", model={"architecture": "dense"})  # registered version 1
+    run(project, "cnn")  # version 2, also the local files
     folder = project / "data/01_raw/inference/cnn"
     with pytest.raises(ConfigurationError, match=r"^No image files in cnn.new_inputs"):
         run(project, "cnn_inference")
@@ -47,6 +48,22 @@ def test_inference_classifies_a_folder_of_image_files_as_the_trained_model_does(
     (run_id,) = runs[runs["tags.pipeline_names"] == "['cnn_inference']"]["run_id"]
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "cnn/inference")}
     assert artifacts == {"cnn/inference/predictions.csv"}
+
+    # Any registered training, by number or alias: the model files its run logged, not the local ones.
+    run_pipeline(project, "cnn_inference", {"model_version": 1})
+    earlier = pd.read_csv(project / "data/07_model_output/cnn/predictions.csv")
+    dense = mlflow.keras.load_model("models:/dl_pipelines.cnn/1")
+    probabilities = dense.predict(test_images, verbose=0)
+    assert earlier["class_index"][:20].tolist() == probabilities.argmax(axis=1).tolist()
+    np.testing.assert_allclose(earlier["probability"][:20], probabilities.max(axis=1).round(4), atol=1e-4)
+    version_1 = mlflow.MlflowClient().get_model_version("dl_pipelines.cnn", "1")
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"], filter_string="tags.model_version = '1'")
+    assert runs["tags.model_run_id"].tolist() == [version_1.run_id]
+    unknown = r"^model_version=7: dl_pipelines.cnn has no such version; it has versions 1, 2, 'latest' and"
+    with pytest.raises(ConfigurationError, match=unknown + r" the aliases digits.$"):
+        run_pipeline(project, "cnn_inference", {"model_version": 7})
+    with pytest.raises(ConfigurationError, match=r"^model_version=1 is for the inference pipelines only"):
+        run_pipeline(project, "cnn", {"model_version": 1})
 
     (folder / "notes.png").write_bytes(b"not an image")
     with pytest.raises(ConfigurationError, match=r"notes.png does not decode as an image; remove it"):

@@ -12,7 +12,14 @@ import pytest
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm.models import extrapolate
 from tests.conftest import SHARED_DATASETS, write_sha256sums
-from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
+from tests.helpers import (
+    execute_notebook,
+    images_in,
+    run_pipeline,
+    same_predictions_from_the_registry,
+    served_answer,
+    top_run,
+)
 
 QUICK = {"generated": {"length": 300}, "training": {"epochs": 2, "verbose": 0},
          "forecast": {"extrapolation_steps": 10}}
@@ -134,6 +141,7 @@ def test_inference_forecasts_what_follows_the_latest_history_with_dates(project)
                            "sales": np.sin(np.arange(15) / 5) + 3, "store": "Lyon"})
     latest.to_csv(folder / "latest.csv", index=False)
     run(project, "lstm_inference")
+    same_predictions_from_the_registry(project, "lstm", {"lstm": QUICK})
 
     table = pd.read_csv(project / "data/07_model_output/lstm/predictions.csv")
     assert list(table.columns) == ["file", "step", "time", "sales", "sales_direct"]

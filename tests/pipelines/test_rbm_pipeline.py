@@ -9,7 +9,14 @@ import pytest
 
 from dl_pipelines.core.errors import ConfigurationError, UserError
 from tests.conftest import SHARED_DATASETS, write_sha256sums
-from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
+from tests.helpers import (
+    execute_notebook,
+    images_in,
+    run_pipeline,
+    same_predictions_from_the_registry,
+    served_answer,
+    top_run,
+)
 
 QUICK = {"synthetic": {"users": 300, "items": 80, "genres": 5, "ratings_per_user": 15},
          "training": {"epochs": 15, "learning_rate": 0.05, "verbose": 0}}
@@ -34,6 +41,7 @@ def test_inference_recommends_to_known_users_by_id_and_to_a_new_user_from_rating
     rated = model_input["item_ids"][:4]
     pd.DataFrame({"item_id": rated, "rating": [5, 4, 1, 3]}).to_csv(folder / "b_new_user.csv", index=False)
     run(project, "rbm_inference")
+    same_predictions_from_the_registry(project, "rbm", {"rbm": QUICK})
 
     table = pd.read_csv(project / "data/07_model_output/rbm/predictions.csv")
     assert list(table.columns) == ["file", "user", "rank", "item_id", "title", "genres", "score"]

@@ -14,7 +14,14 @@ import pytest
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipeline_registry import register_pipelines
 from tests.conftest import SHARED_DATASETS, write_sha256sums
-from tests.helpers import execute_notebook, images_in, run_pipeline, served_answer, top_run
+from tests.helpers import (
+    execute_notebook,
+    images_in,
+    run_pipeline,
+    same_predictions_from_the_registry,
+    served_answer,
+    top_run,
+)
 
 QUICK = {"training": {"epochs": 2, "verbose": 0}, "gradient_tape": {"epochs": 20}}
 STAGES = ["regression_ingestion", "regression_preprocessing", "regression_training",
@@ -181,6 +188,7 @@ def test_inference_predicts_new_rows_as_the_served_model_does(project):
                         "note": ["a", "b", "c"]})
     new.to_csv(folder / "new_flats.csv", index=False)
     run(project, "regression_inference")
+    same_predictions_from_the_registry(project, "regression", {"regression": QUICK})
 
     table = pd.read_csv(project / "data/07_model_output/regression/predictions.csv")
     assert list(table.columns) == ["file", "city", "area", "note", "prediction"]

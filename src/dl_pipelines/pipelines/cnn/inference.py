@@ -14,8 +14,7 @@ from dl_pipelines.core.images import read_images
 logger = logging.getLogger(__name__)
 
 
-def classify_images(images: list[OpenFile], model: keras.Model, model_input: dict[str, np.ndarray]
-                    ) -> pd.DataFrame:
+def classify_images(images: list[OpenFile], model: keras.Model, class_names: list[str]) -> pd.DataFrame:
     """Classify the user's image files (``cnn.new_inputs``) with the last trained model, each made
     the size and channels of the images it learned from.
 
@@ -26,9 +25,8 @@ def classify_images(images: list[OpenFile], model: keras.Model, model_input: dic
     batch = read_images(images, model.input_shape[1:], "cnn.new_inputs (data/01_raw/inference/cnn/)")
     probabilities = model.predict(batch, batch_size=256, verbose=0)
     predicted = probabilities.argmax(axis=1)
-    class_names = np.asarray(model_input["class_names"]).astype(str)
     table = pd.DataFrame({"file": [file.path.rsplit("/", 1)[-1] for file in images],
-                          "predicted_class": class_names[predicted], "class_index": predicted,
+                          "predicted_class": np.asarray(class_names)[predicted], "class_index": predicted,
                           "probability": probabilities.max(axis=1).round(4)})
     counts = table["predicted_class"].value_counts()
     logger.info("Classified %d images: %s", len(table),

@@ -55,6 +55,12 @@ def train_classifier(model_input: dict[str, np.ndarray], model: ClassifierSettin
     return _fit(model_input, model, training, seed)
 
 
+def describe_classes(model_input: dict[str, np.ndarray]) -> list[str]:
+    """The name of each class the model predicts, in output order: kept with the model, so that
+    inference from a registered training needs none of its data."""
+    return [str(name) for name in model_input["class_names"]]
+
+
 def grid_search(model_input: dict[str, np.ndarray], model: ClassifierSettings,
                 training: StandardTraining, grid: GridSearchSettings, seed: int) -> pd.DataFrame:
     """The course's grid search: train one model per learning rate x L2 penalty, each in its own

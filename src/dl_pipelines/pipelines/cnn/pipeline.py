@@ -18,6 +18,8 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["cnn.model_input", "params:cnn.model", "params:cnn.training", "params:cnn.seed"],
              ["cnn.model", "cnn.training_history"], name="train_classifier",
              namespace="cnn.training"),
+        node(nodes.describe_classes, "cnn.model_input", "cnn.class_names", name="describe_classes",
+             namespace="cnn.training"),
     ])
     evaluation = Pipeline([
         node(nodes.evaluate_classifier, ["cnn.model", "cnn.model_input"],
@@ -44,7 +46,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              namespace="cnn.grid_search"),
     ])
     scoring = Pipeline([
-        node(inference.classify_images, ["cnn.new_inputs", "cnn.model", "cnn.model_input"],
+        node(inference.classify_images, ["cnn.new_inputs", "cnn.model", "cnn.class_names"],
              "cnn.predictions", name="classify_images", namespace="cnn.inference"),
     ])
     return {

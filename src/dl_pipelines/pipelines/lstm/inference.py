@@ -4,6 +4,7 @@ history."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import keras
 import numpy as np
@@ -52,7 +53,7 @@ def forecast_history(history: dict[str, np.ndarray], model: keras.Model, setting
     return table
 
 
-def forecast_new_history(new_inputs: list[OpenFile], model: keras.Model, model_input: dict[str, np.ndarray],
+def forecast_new_history(new_inputs: list[OpenFile], model: keras.Model, series: dict[str, Any],
                          csv: CsvSettings, preprocessing: PreprocessingSettings,
                          forecast: ForecastSettings) -> pd.DataFrame:
     """Forecast what follows each of the user's CSV files of latest history (``lstm.new_inputs``):
@@ -67,8 +68,7 @@ def forecast_new_history(new_inputs: list[OpenFile], model: keras.Model, model_i
     if not new_inputs:
         raise ConfigurationError("No CSV files in lstm.new_inputs (data/01_raw/inference/lstm/); put a CSV "
                                  "of the latest history of the series the model was trained on there.")
-    columns = [str(column) for column in model_input["columns"]]
-    dated = str(model_input["time_kind"]) == "date"
+    columns, dated = series["columns"], series["time_kind"] == "date"
     _, time_steps, _ = model.input_shape
     tables = []
     for file in new_inputs:

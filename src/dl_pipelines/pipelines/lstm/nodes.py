@@ -157,6 +157,13 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
 # --- evaluation --------------------------------------------------------------------------------
 
 
+def describe_series(model_input: dict[str, np.ndarray]) -> dict[str, Any]:
+    """What inference needs to read new history as the training series was read, kept with the
+    model: the series' column names and whether its time is dates."""
+    return {"columns": [str(column) for column in model_input["columns"]],
+            "time_kind": str(model_input["time_kind"])}
+
+
 def forecast(model: keras.Model, model_input: dict[str, np.ndarray],
              settings: ForecastSettings) -> dict[str, np.ndarray]:
     """One-step (and ``horizon``-step) forecasts of every window, persistence on the test

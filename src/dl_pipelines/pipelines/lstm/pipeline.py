@@ -27,6 +27,8 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["lstm.model_input", "params:lstm.model", "params:lstm.training", "params:lstm.seed"],
              ["lstm.model", "lstm.training_history"], name="train_forecaster",
              namespace="lstm.training"),
+        node(nodes.describe_series, "lstm.model_input", "lstm.series_description", name="describe_series",
+             namespace="lstm.training"),
     ])
     evaluation = Pipeline([
         node(nodes.forecast, ["lstm.model", "lstm.model_input", "params:lstm.forecast"], "lstm.forecasts",
@@ -45,7 +47,7 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     scoring = Pipeline([
         node(inference.forecast_new_history,
-             ["lstm.new_inputs", "lstm.model", "lstm.model_input", "params:lstm.csv",
+             ["lstm.new_inputs", "lstm.model", "lstm.series_description", "params:lstm.csv",
               "params:lstm.preprocessing", "params:lstm.forecast"],
              "lstm.predictions", name="forecast_new_history", namespace="lstm.inference"),
     ])

@@ -43,6 +43,9 @@ class Figure:
         return self.minutes > 15
 
 
+RANKING = ("test_precision_at_10", "test_ndcg_at_10", "test_recall_at_10", "test_map_at_10",
+           "baseline_test_precision_at_10", "baseline_test_ndcg_at_10")
+GENERATION = ("test_inception_score", "baseline_test_inception_score", "test_fid", "baseline_test_fid")
 FIGURES = [
     Figure("cnn-digits", "cnn", "cnn.dataset=digits", ("test_accuracy",), 2),
     Figure("cnn-mnist", "cnn", "cnn.dataset=mnist", ("test_accuracy",), 35, target=0.992),
@@ -58,18 +61,16 @@ FIGURES = [
     Figure("lstm-logistic_map", "lstm", "lstm.dataset=logistic_map", ("test_mse",), 2),
     Figure("lstm-noisy_sine", "lstm", "lstm.dataset=noisy_sine", ("test_mse",), 2),
     Figure("lstm-usd_eur", "lstm", "lstm.dataset=usd_eur", ("test_mase", "baseline_test_mase"), 3),
-    Figure("rbm-synthetic", "rbm", "rbm.dataset=synthetic",
-           ("test_precision_at_10", "test_ndcg_at_10", "baseline_test_precision_at_10"), 1),
-    Figure("rbm-ml-100k", "rbm", "rbm.dataset=ml-100k",
-           ("test_precision_at_10", "test_ndcg_at_10", "baseline_test_precision_at_10"), 2),
+    Figure("rbm-synthetic", "rbm", "rbm.dataset=synthetic", RANKING, 1),
+    Figure("rbm-ml-100k", "rbm", "rbm.dataset=ml-100k", RANKING, 2),
     Figure("autoencoder-digits", "autoencoder", "autoencoder.dataset=digits",
            ("test_mse", "baseline_test_mse"), 2),
     Figure("autoencoder-mnist", "autoencoder", "autoencoder.dataset=mnist",
            ("test_mse", "baseline_test_mse"), 30),
     Figure("gan-digits", "gan", "gan.dataset=digits",
-           ("test_inception_score", "baseline_test_inception_score", "test_fid"), 3),
+           GENERATION, 3),
     Figure("gan-mnist", "gan", "gan.dataset=mnist",
-           ("test_inception_score", "baseline_test_inception_score", "test_fid"), 45),
+           GENERATION, 45),
 ]
 BY_NAME = {figure.name: figure for figure in FIGURES}
 
@@ -94,6 +95,8 @@ def measure(figures: list[Figure], echo: bool = False) -> list[dict[str, object]
         training = sum(sum(values) for key, values in metrics.items() if key.endswith("train_epoch_seconds"))
         rows.append({"figure": figure, "wall_s": measured.seconds, "train_s": training,
                      **{key: metrics[f"{figure.app}.{key}"][-1] for key in figure.metrics}})
+        values = ", ".join(f"{key} {shown(rows[-1][key])}" for key in figure.metrics)
+        progress(f"figures: {figure.name}: {values} ({measured.seconds:.0f} s)")
     return rows
 
 

@@ -244,7 +244,8 @@ class ArtifactDataset(AbstractDataset[Any, Any]):
 
 class ModelFileDataset(ArtifactDataset):
     """A file an app's inference reads (the model, its fitted transform, its class names), logged
-    to the training's MLflow run under ``artifact_path`` like any :class:`ArtifactDataset`.
+    to the training's MLflow run under ``artifact_path`` (default ``<app>/model_files``) like any
+    :class:`ArtifactDataset`.
 
     With ``model_version`` (``--params model_version=<number | latest | alias>``) it is loaded from
     the run that logged that version of ``registered_model_name`` instead of the local file, so
@@ -256,14 +257,14 @@ class ModelFileDataset(ArtifactDataset):
           type: dl_pipelines.datasets.ModelFileDataset
           registered_model_name: dl_pipelines.regression
           model_version: ${runtime_params:model_version, null}
-          artifact_path: regression/model_files
           dataset: {type: pickle.PickleDataset, filepath: .../06_models/regression/transform.pkl}
     """
 
     def __init__(self, dataset: dict[str, Any], registered_model_name: str,
                  model_version: str | int | None = None, artifact_path: str | None = None,
                  metadata: dict[str, Any] | None = None):
-        super().__init__(dataset, artifact_path, metadata)
+        app = registered_model_name.removeprefix("dl_pipelines.")
+        super().__init__(dataset, artifact_path or f"{app}/model_files", metadata)
         self._definition = dict(dataset)
         self._registered_model_name = registered_model_name
         self._model_version = None if model_version is None else str(model_version)

@@ -100,8 +100,8 @@ def steady_throughput(samples: int, epoch_seconds: list[float]) -> float:
     return samples * len(later) / sum(later)
 
 
-def machine_line(runs: int) -> str:
-    """Which machine and versions the figures come from."""
+def machine_line(runs: int | None) -> str:
+    """Which machine and versions the figures come from (and the runs behind each median)."""
     import kedro
     import keras
     import mlflow
@@ -109,7 +109,8 @@ def machine_line(runs: int) -> str:
 
     return (f"{platform.node()}: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, "
             f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-            f"Kedro {kedro.__version__}, MLflow {mlflow.__version__}; median of {runs} run(s)")
+            f"Kedro {kedro.__version__}, MLflow {mlflow.__version__}"
+            + (f"; median of {runs} run(s)" if runs else ""))
 
 
 def progress(message: str) -> None:

@@ -151,7 +151,7 @@ def table(rows: list[dict[str, object]], before: list[re.Match[str]]) -> str:
     return "\n".join([
         "Each figure: `kedro run --pipelines=<app> --params <params>` in a fresh copy of the project, "
         "real datasets through a local mirror (`benchmarks/figures.py`). Last measured on "
-        f"{machine_line(1)}. *was*: the figure recorded before that run, in bold when it moved.", "",
+        f"{machine_line(None)}. *was*: the figure recorded before that run, in bold when it moved.", "",
         "| figure | params | metric | value | target | was | training (s) | whole run (s) | measured |",
         "|---|---|---|---:|---:|---:|---:|---:|---|", *body])
 

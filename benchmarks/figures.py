@@ -3,7 +3,7 @@ datasets (the real ones through ``--mirror`` / ``DL_PIPELINES_DATA_MIRROR``), on
 each in a throw-away copy of the project, and a flag on every figure that moved since the
 results file last recorded it.
 
-    .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror               # the short ones (~20 min)
+    .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror               # the short ones (~15 min)
     .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror --long        # all (~3 h on 2 cores)
     .venv/bin/python benchmarks/figures.py --figures cnn-mnist cnn-mnist-seed7
 
@@ -47,9 +47,9 @@ RANKING = ("test_precision_at_10", "test_ndcg_at_10", "test_recall_at_10", "test
            "baseline_test_precision_at_10", "baseline_test_ndcg_at_10")
 GENERATION = ("test_inception_score", "baseline_test_inception_score", "test_fid", "baseline_test_fid")
 FIGURES = [
-    Figure("cnn-digits", "cnn", "cnn.dataset=digits", ("test_accuracy",), 2),
-    Figure("cnn-mnist", "cnn", "cnn.dataset=mnist", ("test_accuracy",), 35, target=0.992),
-    Figure("cnn-mnist-seed7", "cnn", "cnn.dataset=mnist,cnn.seed=7", ("test_accuracy",), 35, target=0.992),
+    Figure("cnn-digits", "cnn", "cnn.dataset=digits", ("test_accuracy",), 1),
+    Figure("cnn-mnist", "cnn", "cnn.dataset=mnist", ("test_accuracy",), 25, target=0.992),
+    Figure("cnn-mnist-seed7", "cnn", "cnn.dataset=mnist,cnn.seed=7", ("test_accuracy",), 25, target=0.992),
     Figure("cnn-mnist_fast", "cnn", "cnn.dataset=mnist,cnn.preset=mnist_fast", ("test_accuracy",), 3,
            target=0.99),
     Figure("regression-diabetes", "regression", "regression.dataset=diabetes",
@@ -58,11 +58,11 @@ FIGURES = [
            ("test_mae", "baseline_test_mae"), 1),
     Figure("regression-fuel_consumption", "regression", "regression.dataset=fuel_consumption",
            ("test_r2", "baseline_test_r2"), 1),
-    Figure("lstm-logistic_map", "lstm", "lstm.dataset=logistic_map", ("test_mse",), 2),
-    Figure("lstm-noisy_sine", "lstm", "lstm.dataset=noisy_sine", ("test_mse",), 2),
-    Figure("lstm-usd_eur", "lstm", "lstm.dataset=usd_eur", ("test_mase", "baseline_test_mase"), 3),
+    Figure("lstm-logistic_map", "lstm", "lstm.dataset=logistic_map", ("test_mse",), 1),
+    Figure("lstm-noisy_sine", "lstm", "lstm.dataset=noisy_sine", ("test_mse",), 1),
+    Figure("lstm-usd_eur", "lstm", "lstm.dataset=usd_eur", ("test_mase", "baseline_test_mase"), 1),
     Figure("rbm-synthetic", "rbm", "rbm.dataset=synthetic", RANKING, 1),
-    Figure("rbm-ml-100k", "rbm", "rbm.dataset=ml-100k", RANKING, 2),
+    Figure("rbm-ml-100k", "rbm", "rbm.dataset=ml-100k", RANKING, 1),
     Figure("autoencoder-digits", "autoencoder", "autoencoder.dataset=digits",
            ("test_mse", "baseline_test_mse"), 2),
     Figure("autoencoder-mnist", "autoencoder", "autoencoder.dataset=mnist",

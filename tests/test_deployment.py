@@ -188,7 +188,8 @@ def test_data_root_can_be_an_fsspec_url(project, tmp_path):
 
     root = f"/{tmp_path.name}"
     catalog = catalog_of(project, data_root=f"memory://{root}")
-    assert catalog.get("cnn.model")._dataset._dataset._protocol == "memory"
+    # CachedDataset > KerasModelDataset > ModelFileDataset > TensorFlowModelDataset
+    assert catalog.get("cnn.model")._dataset._dataset._dataset._protocol == "memory"
     catalog.save("cnn.training_history", {"loss": [0.5]})
     memory = fsspec.filesystem("memory")
     try:

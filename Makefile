@@ -18,7 +18,10 @@ $(UV):
 
 # Every target installs what it needs (in seconds once uv's cache has it); only `make install` also
 # removes what the lock does not list. EXTRAS="notebook s3" adds extras of pyproject.toml.
-sync = $(UV) sync --locked --quiet $(foreach extra,$(EXTRAS),--extra $(extra))
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (CI machines, containers) Python caches
+# no bytecode, and every process (each `kedro run`, each served model) compiles TensorFlow, Keras and
+# MLflow again: 24 s instead of 10 s to import them here. Compiled once at install (~45 s), skipped after.
+sync = $(UV) sync --locked --quiet --compile-bytecode $(foreach extra,$(EXTRAS),--extra $(extra))
 
 install: | $(UV) ## install exactly the locked versions into .venv (EXTRAS="gpu notebook s3" adds extras)
 	$(sync)

@@ -116,6 +116,20 @@ def test_checkpoints_every_n_epochs_resume_from_the_last_one(tmp_path):
     assert history.epoch == [2, 3, 4, 5]
 
 
+def test_a_backup_cut_off_while_written_resumes_from_the_one_before(tmp_path):
+    training = TrainingSettings(epochs=6, batch_size=1, tensorboard_dir=None, checkpoint_dir=str(tmp_path),
+                                checkpoint_every=1)
+    with pytest.raises(KeyboardInterrupt):
+        tiny_model().fit(*DATA, epochs=6, verbose=0,
+                         callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
+    # As a kill -9 during the backup after epoch 2 leaves it: the weights file cut short.
+    latest = tmp_path / "app" / "f" / "latest.weights.h5"
+    latest.write_bytes(latest.read_bytes()[:100])
+    history = tiny_model().fit(*DATA, epochs=6, verbose=0,
+                               callbacks=build_callbacks("app", training, fingerprint="f"))
+    assert history.epoch == [2, 3, 4, 5]  # from the backup after epoch 1
+
+
 @pytest.mark.parametrize(("seconds", "resumed_epochs"), [(3600.0, [0, 1, 2, 3, 4]), (0.0, [3, 4])])
 def test_automatic_backups_wait_for_the_interval(tmp_path, monkeypatch, seconds, resumed_epochs):
     """``checkpoint_every: auto`` backs up once ``AUTO_BACKUP_SECONDS`` have passed, not every epoch."""

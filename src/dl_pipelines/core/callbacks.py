@@ -145,7 +145,9 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
     RUN_FILE = "mlflow_run.json"
 
     def __init__(self, backup_dir: str, every: int | str = "auto"):
-        super().__init__(backup_dir=backup_dir)
+        # Two backups: a process killed while writing one (kill -9, a lost node) resumes from the
+        # other instead of failing on a truncated weights file.
+        super().__init__(backup_dir=backup_dir, double_checkpoint=True)
         self.every = every
         self.last_backup = time.perf_counter()
 

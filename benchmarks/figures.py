@@ -3,8 +3,8 @@ datasets (the real ones through ``--mirror`` / ``DL_PIPELINES_DATA_MIRROR``), on
 each in a throw-away copy of the project, and a flag on every figure that moved since the
 results file last recorded it.
 
-    .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror               # the short ones (~15 min)
-    .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror --long        # all (~3 h on 2 cores)
+    .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror               # the short ones (~25 min)
+    .venv/bin/python benchmarks/figures.py --mirror /tmp/mirror --long        # all (~2 h on 2 cores)
     .venv/bin/python benchmarks/figures.py --figures cnn-mnist cnn-mnist-seed7
 
 ``shared_mirror.py`` lays ``../shared/datasets`` out as such a mirror. A figure "moved" when it
@@ -66,7 +66,7 @@ FIGURES = [
     Figure("autoencoder-digits", "autoencoder", "autoencoder.dataset=digits",
            ("test_mse", "baseline_test_mse"), 2),
     Figure("autoencoder-mnist", "autoencoder", "autoencoder.dataset=mnist",
-           ("test_mse", "baseline_test_mse"), 30),
+           ("test_mse", "baseline_test_mse"), 8),
     Figure("gan-digits", "gan", "gan.dataset=digits",
            GENERATION, 3),
     Figure("gan-mnist", "gan", "gan.dataset=mnist",

@@ -114,9 +114,14 @@ def recorded(results: Path) -> list[re.Match[str]]:
     return list(ROW.finditer(section.group(0))) if section else []
 
 
+def values_of(before: list[re.Match[str]]) -> dict[tuple[str, str], str]:
+    """The recorded figures by (figure, metric), as shown, without the bold of a moved one."""
+    return {(match["name"], match["metric"]): match["value"].strip("*") for match in before}
+
+
 def moved(rows: list[dict[str, object]], before: list[re.Match[str]]) -> list[str]:
     """``<figure> <metric>: <before> -> <now>`` for each figure that differs as shown."""
-    previous = {(match["name"], match["metric"]): match["value"].strip("*") for match in before}
+    previous = values_of(before)
     return [f"{row['figure'].name} {metric}: {previous[key]} -> {shown(row[metric])}"
             for row in rows for metric in row["figure"].metrics
             if (key := (row["figure"].name, metric)) in previous and previous[key] != shown(row[metric])]
@@ -133,7 +138,7 @@ def table(rows: list[dict[str, object]], before: list[re.Match[str]]) -> str:
     """The figures just measured, and the recorded rows of the others as they were; a figure that
     moved shows what it was in bold."""
     today = datetime.date.today().isoformat()
-    previous = {(match["name"], match["metric"]): match["value"].strip("*") for match in before}
+    previous = values_of(before)
     lines_of = {}
     for match in before:
         lines_of.setdefault(match["name"], []).append(match.group(0))

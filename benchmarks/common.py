@@ -42,15 +42,16 @@ def empty_mlflow_store() -> Path:
 
 
 @contextmanager
-def project_copy() -> Iterator[Path]:
-    """conf/ and pyproject.toml of the project in a temporary folder, with an empty data/ folder
-    and its own (empty) MLflow store: a run there writes nothing into the project."""
+def project_copy(source: Path = PROJECT) -> Iterator[Path]:
+    """conf/ and pyproject.toml of the project (or of another checkout of it) in a temporary
+    folder, with an empty data/ folder and its own (empty) MLflow store: a run there writes
+    nothing into the project."""
     with tempfile.TemporaryDirectory(prefix="dl_pipelines_bench_") as folder:
         root = Path(folder)
         shutil.copy(empty_mlflow_store(), root / "mlflow.db")
-        shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+        shutil.copytree(source / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
         (root / "conf" / "local").mkdir()
-        shutil.copy(PROJECT / "pyproject.toml", root)
+        shutil.copy(source / "pyproject.toml", root)
         (root / "src").mkdir()  # the package is imported from its installation
         (root / "data").mkdir()
         yield root
@@ -76,15 +77,17 @@ def run_measured(command: list[str], cwd: Path, env: dict[str, str] | None = Non
     return Measured(seconds, usage.ru_maxrss / 1024, stdout)  # Linux reports kilobytes
 
 
-def kedro_run(root: Path, pipeline: str, params: str, *, echo: bool = False
+def kedro_run(root: Path, pipeline: str, params: str, *, echo: bool = False, package: Path | None = None
               ) -> tuple[Measured, dict[str, list[float]]]:
     """``kedro run --pipelines=<pipeline> --params <params>`` in the copy at ``root``; returns
-    the measurement and the run's MLflow metrics (every logged value of each key, by step)."""
+    the measurement and the run's MLflow metrics (every logged value of each key, by step).
+    ``package``: the ``src`` folder to import ``dl_pipelines`` from instead of the installed one."""
     import mlflow
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
     command = [sys.executable, "-m", "kedro", "run", f"--pipelines={pipeline}", "--params", params]
-    measured = run_measured(command, root, {"MLFLOW_TRACKING_URI": uri}, echo=echo)
+    env = {"MLFLOW_TRACKING_URI": uri, **({"PYTHONPATH": str(package)} if package else {})}
+    measured = run_measured(command, root, env, echo=echo)
     client = mlflow.MlflowClient(tracking_uri=uri)
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
     (run,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]

@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the figures to re-measure (default: all short ones)")
     parser.add_argument("--long", action="store_true", help="figures: also the runs of more than 15 minutes")
     parser.add_argument("--mirror", help="where to fetch real datasets from (sets DL_PIPELINES_DATA_MIRROR)")
+    parser.add_argument("--baseline", metavar="COMMIT",
+                        help="fixed-cost: also time this commit's code, alternated with the current one")
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="the results file to update (default: docs/benchmarks/results.md)")
     args = parser.parse_args(argv)
@@ -83,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     benchmarks = {
         "pipeline-vs-plain": lambda: pipeline_vs_plain.table(
             pipeline_vs_plain.measure(args.apps, args.repeats), args.repeats),
-        "fixed-cost": lambda: fixed_cost.table(fixed_cost.measure(args.apps, args.repeats), args.repeats),
+        "fixed-cost": lambda: fixed_cost.table(fixed_cost.measure(args.apps, args.repeats, args.baseline),
+                                               args.repeats, args.baseline),
         "cnn-mnist": lambda: cnn_mnist.table(cnn_mnist.measure(args.repeats)),
         "rbm-scaling": lambda: rbm_scaling.table(
             rbm_scaling.measure(args.rbm_ratings, args.repeats, epochs=1), 1, args.repeats),

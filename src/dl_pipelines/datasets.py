@@ -375,7 +375,12 @@ class KerasModelDataset(LoggedModelDataset):
     """A Keras model logged with its input signature read from the model itself, so
     ``mlflow.pyfunc.load_model(...).predict(raw_images)`` checks its inputs.
 
-    Example (``conf/base/catalog_cnn.yml``)::
+    With ``code`` (a module of the package, e.g. ``dl_pipelines.pipelines.lstm.served_model``),
+    the model is logged as MLflow "models from code" instead: that file, with the ``.keras``
+    model as its ``network`` artifact. For models with layers of their own, which the file
+    registers: Keras cannot load them where the package is not installed.
+
+    Example (``conf/base/catalog.yml``)::
 
         rbm.mlflow_model:
           type: dl_pipelines.datasets.KerasModelDataset
@@ -383,9 +388,21 @@ class KerasModelDataset(LoggedModelDataset):
           registered_model_name: dl_pipelines.rbm
     """
 
+    def __init__(self, *, code: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._code = code
+
     def log(self, model: Any, name: str, registered_model_name: str | None) -> ModelInfo:
         # Requirements stated, not inferred: MLflow's inference reloads the model in a subprocess
         # to watch its imports, about 5 s per logged model on 2 CPU cores.
-        return mlflow.keras.log_model(model, name=name, signature=keras_signature(model),
-                                      pip_requirements=keras_requirements(),
-                                      registered_model_name=registered_model_name)
+        options = {"name": name, "signature": keras_signature(model),
+                   "pip_requirements": keras_requirements(), "registered_model_name": registered_model_name}
+        if self._code is None:
+            return mlflow.keras.log_model(model, **options)
+        import importlib.util
+
+        with tempfile.TemporaryDirectory() as folder:
+            network = Path(folder, "network.keras")
+            model.save(network)
+            return mlflow.pyfunc.log_model(python_model=importlib.util.find_spec(self._code).origin,
+                                           artifacts={"network": str(network)}, **options)

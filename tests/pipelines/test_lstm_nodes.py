@@ -1,13 +1,14 @@
 import fsspec
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipelines.lstm import figures, nodes, sources, transforms
+from dl_pipelines.pipelines.lstm import baselines, figures, nodes, sources, transforms
 from dl_pipelines.pipelines.lstm import metrics as forecast_metrics
-from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, extrapolate, with_scaling
+from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, extrapolate, served_forecaster
 from dl_pipelines.pipelines.lstm.settings import ForecasterSettings
 from tests.helpers import app_settings, raw_params
 
@@ -107,8 +108,11 @@ def test_gap_treatments(how, expected):
      "date column 'date' has a value that is not a date: 'not a date' (line 3)"),
     ("date,value\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 29)) + "2021-02-01,abc\n",
      "value column 'value' has a non-numeric value 'abc' (line 30)"),
+    ("date,value\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 31)),
+     "has 30 usable rows, too few for lstm.preprocessing.time_steps=20 (+ 7 for the differencing) "
+     "+ horizon=1"),
     ("date,value\n" + "".join(f"2021-01-{d:02d},{d}\n" for d in range(1, 11)),
-     "has 10 usable rows, too few for lstm.preprocessing.time_steps=20 + horizon=1"),
+     "has 10 usable rows: the split leaves 7 for training, fewer than two seasons of 7"),
 ])
 def test_bad_csv_stops_with_one_line_naming_the_problem(tmp_path, text, culprit):
     path = tmp_path / "user.csv"
@@ -222,17 +226,55 @@ def test_residual_model_starts_from_persistence():
         if layer.name == "forecast_flat":
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
     window = np.arange(8, dtype="float32").reshape(2, 4, 1)
-    np.testing.assert_allclose(model.predict(window, verbose=0), forecast_metrics.persistence(window, 2))
+    np.testing.assert_allclose(model.predict(window, verbose=0), baselines.persistence(window, 2))
 
 
-def test_served_model_carries_its_scaling():
-    core = build_forecaster(3, 1, 1, forecaster(architecture="dense", units=4, layers=1, residual=True))
+def silent(core):
+    """``core`` with its output layer zeroed: it forecasts no change at all."""
     for layer in core.layers:
         if layer.name == "forecast_flat":
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
-    served = with_scaling(core, np.array([100.0]), np.array([5.0]))
+    return core
+
+
+def test_served_model_carries_its_scaling():
+    core = silent(build_forecaster(3, 1, 1, forecaster(architecture="dense", units=4, residual=True)))
+    served = served_forecaster(core, np.array([100.0]), np.array([5.0]))
     window = np.array([[[90.0], [95.0], [102.5]]], dtype="float32")
     np.testing.assert_allclose(served.predict(window, verbose=0), [[[102.5]]], rtol=1e-6)
+
+
+def test_served_model_inverts_its_power_transform_and_differencing(tmp_path):
+    # Forecasting no change of the log series differenced at lags 4 and 1 is the seasonal
+    # random walk with drift: y(t) = y(t-1) y(t-4) / y(t-5), step after step over the horizon.
+    core = silent(build_forecaster(3, 1, 3, forecaster(architecture="dense", units=4, layers=1)))
+    served = served_forecaster(core, np.array([0.0]), np.array([1.0]), lambdas=np.array([0.0]), lags=[4, 1])
+    assert served.input_shape == (None, 3 + 5, 1)
+    window = np.exp(np.random.default_rng(0).normal(size=(2, 8, 1))).astype("float32")
+    levels = list(window[..., 0].T)
+    for _ in range(3):
+        levels.append(levels[-1] * levels[-4] / levels[-5])
+    expected = np.array(levels[8:]).T[..., None]
+    np.testing.assert_allclose(served.predict(window, verbose=0), expected, rtol=1e-4)
+    served.save(tmp_path / "model.keras")  # the custom layers come back from their config
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(reloaded.predict(window, verbose=0), expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("lambdas", [np.array([0.0]), np.array([0.5]), np.array([-0.3])])
+def test_the_network_learns_what_the_served_model_reads(lambdas):
+    # network_arrays (numpy, for training) and the served model's layers transform alike: a
+    # network that copies its last input value forecasts the same change both ways.
+    x = np.exp(np.random.default_rng(1).normal(size=(3, 7, 1))) + 1
+    y = np.exp(np.random.default_rng(2).normal(size=(3, 1, 1))) + 1
+    inputs, targets = transforms.network_arrays(x, y, lambdas, [2], np.array([0.1]), np.array([2.0]))
+    assert inputs.shape == (3, 5, 1) and targets.shape == (3, 1, 1)
+    copy_last = keras.Sequential([keras.Input((5, 1)), keras.layers.Cropping1D((4, 0))])
+    served = served_forecaster(copy_last, np.array([0.1]), np.array([2.0]), lambdas=lambdas, lags=[2])
+    change = inputs[:, -1:] * 2.0 + 0.1  # unscaled
+    forecast_levels = transforms.power(x, lambdas)[:, -2:-1] + change  # one lag (2) back, plus the change
+    predicted = served.predict(x.astype("float32"), verbose=0)
+    np.testing.assert_allclose(transforms.power(predicted, lambdas), forecast_levels, rtol=1e-4)
 
 
 class _AddOne(keras.Model):
@@ -264,7 +306,7 @@ def test_persistence_on_a_random_walk_has_mase_near_one():
     walk = np.cumsum(steps, axis=0)
     naive = np.mean(np.abs(np.diff(walk[:2000], axis=0)), axis=0)
     x, y, _ = transforms.sliding_windows(walk, 2000, 3000, 5, 1)
-    metrics = forecast_metrics.error_metrics(y[:, 0], forecast_metrics.persistence(x, 1)[:, 0], naive)
+    metrics = forecast_metrics.error_metrics(y[:, 0], baselines.persistence(x, 1)[:, 0], naive)
     assert metrics["mase"] == pytest.approx(1.0, abs=0.1)
 
 
@@ -275,17 +317,98 @@ def test_training_learns_and_evaluation_reports_in_original_units(model_input):
     forecasts = nodes.forecast(model, model_input, s.forecast)
     assert forecasts["pred_test"].shape == model_input["y_test"].shape
     assert forecasts["extrapolation"].shape == (7, 1)
-    metrics, table = nodes.evaluate_forecasts(forecasts, model_input)
-    names = {"test_mse", "test_mae", "test_mase", "baseline_test_mse", "baseline_test_mae",
-             "baseline_test_mase", "test_extrapolation_mse", "test_extrapolation_mae"}
-    assert names <= set(metrics)
-    error = forecasts["persistence_test"][:, 0, 0] - model_input["y_test"][:, 0, 0]
+    assert forecasts["multi_step"].shape == (39, 2, 1)  # every test origin, 2 steps (no season)
+    baseline_forecasts = baselines.forecast_baselines(model_input, s.forecast)
+    metrics, table = nodes.evaluate_forecasts(forecasts, baseline_forecasts, model_input)
+    names = {f"{prefix}test_{name}" for prefix in ("", "baseline_", "seasonal_naive_", "ets_")
+             for name in ("mse", "mae", "mase", "multi_step_mase")}
+    assert names | {"test_extrapolation_mse", "test_extrapolation_mae", "season"} <= set(metrics)
+    error = model_input["x_test"][:, -1, 0] - model_input["y_test"][:, 0, 0]
     assert metrics["baseline_test_mse"]["value"] == pytest.approx(np.mean(error ** 2))
-    assert list(table.columns) == ["time", "logistic_map", "logistic_map_forecast",
-                                   "logistic_map_persistence"]
-    for plot in (figures.plot_forecast_overview, figures.plot_test_span, figures.plot_extrapolation):
+    # Without a season, the seasonal naive forecast is persistence.
+    assert metrics["seasonal_naive_test_mase"] == metrics["baseline_test_mase"]
+    baseline_columns = ["logistic_map_persistence", "logistic_map_seasonal_naive", "logistic_map_ets"]
+    assert list(table.columns) == ["time", "logistic_map", "logistic_map_forecast", *baseline_columns]
+    for plot in (figures.plot_forecast_overview, figures.plot_extrapolation):
         assert plot(forecasts, model_input).axes
+    assert figures.plot_test_span(forecasts, baseline_forecasts, model_input).axes
     assert figures.plot_learning_curves(history).axes
+
+
+# --- seasons, transforms and baselines ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("frequency, season", [("MS", 12), ("QS", 4), ("W-SUN", 52), ("D", 7), ("B", 5),
+                                               ("YS", 1)])
+def test_the_season_follows_the_dates(frequency, season):
+    dates = pd.date_range("2001-01-01", periods=60, freq=frequency).strftime("%Y-%m-%d").to_numpy()
+    assert transforms.season_of(dates, "date") == season
+    assert transforms.season_of(np.arange(60).astype(str), "index") == 1
+
+
+def test_seasonal_naive_repeats_the_last_season_seen_before_the_origin():
+    series = np.arange(20.0)[:, None]
+    forecast = baselines.seasonal_naive(series, np.array([10]), horizon=5, season=3)
+    np.testing.assert_array_equal(forecast[0, :, 0], [7, 8, 9, 7, 8])
+    np.testing.assert_array_equal(baselines.seasonal_naive(series, np.array([10]), 2, 1)[0, :, 0], [9, 9])
+
+
+def monthly(length=120, seed=0):
+    """A positive monthly series: trend, yearly season, a little noise."""
+    months = np.arange(length)
+    noise = np.random.default_rng(seed).normal(0, 0.5, length)
+    return 50 + 0.3 * months + 8 * np.sin(2 * np.pi * months / 12) + noise
+
+
+def test_ets_finds_trend_and_season_where_seasonal_naive_lags_behind():
+    series = monthly()[:, None]
+    rows, origins = np.arange(96, 120), np.arange(96, 109)
+    one_step, multi_step, names = baselines.ets_forecasts(series, 84, rows, origins, 12, 12)
+    assert one_step.shape == (24, 1) and multi_step.shape == (13, 12, 1)
+    assert names[0].endswith(("A)", "M)"))  # a seasonal model
+    ets_error = np.mean(np.abs(one_step[:, 0] - series[rows, 0]))
+    naive_error = np.mean(np.abs(baselines.seasonal_naive(series, rows, 1, 12)[:, 0, 0] - series[rows, 0]))
+    assert ets_error < 0.5 * naive_error  # seasonal naive misses a year of trend (3.6)
+
+
+def test_auto_differencing_is_seasonal_only_for_a_seasonal_series():
+    assert transforms.chosen_lags(monthly()[:84, None], "auto", 12)[0] == [12]
+    noise = np.random.default_rng(0).normal(size=(84, 1))
+    lags, strength = transforms.chosen_lags(noise, "auto", 12)
+    assert lags == [] and strength < transforms.SEASONAL_STRENGTH
+    assert transforms.chosen_lags(noise, "both", 12) == ([12, 1], None)
+
+
+def monthly_csv(path, values, start="2001-01-01"):
+    dates = pd.date_range(start, periods=len(values), freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "sales": values}).to_csv(path, index=False)
+    return path
+
+
+def test_a_monthly_csv_is_transformed_and_differenced_by_season(tmp_path):
+    s = csv_settings(preprocessing__transform="log", preprocessing__differencing="auto",
+                     preprocessing__time_steps=6)
+    model_input = windows(ingest(s, monthly_csv(tmp_path / "sales.csv", monthly())), s)
+    assert int(model_input["season"]) == 12 and model_input["lags"].tolist() == [12]
+    assert model_input["power_lambdas"].tolist() == [0.0]
+    assert model_input["x_train"].shape[1] == 6 + 12  # the window reaches one season further back
+
+
+@pytest.mark.parametrize("values, changes, culprit", [
+    # 30 months: 21 for training, fewer than two seasons.
+    (monthly(30), {}, "sales.csv has 30 usable rows: the split leaves 21 for training, fewer than two "
+                      "seasons of 12 (lstm.preprocessing.season)"),
+    (monthly(120), {"preprocessing__season": 50}, "the split leaves 84 for training, fewer than two "
+                                                   "seasons of 50"),
+    (monthly(120) - 60, {"preprocessing__transform": "log"},
+     "has values <= 0 in its training part; lstm.preprocessing.transform='log' needs positive values"),
+])
+def test_a_series_that_does_not_fit_its_season_or_transform_stops_in_one_line(tmp_path, values, changes,
+                                                                               culprit):
+    s = csv_settings(**changes)
+    with pytest.raises(ConfigurationError) as raised:
+        windows(ingest(s, monthly_csv(tmp_path / "sales.csv", values)), s)
+    assert culprit in str(raised.value) and "\n" not in str(raised.value)
 
 
 # --- parameters ----------------------------------------------------------------------------------
@@ -309,6 +432,10 @@ def test_training_learns_and_evaluation_reports_in_original_units(model_input):
     ({"generated__length": 0}, "lstm.generated.length=0"),
     ({"csv__value_columns": []}, "lstm.csv.value_columns=[]"),
     ({"forecast__extrapolation_steps": 0}, "lstm.forecast.extrapolation_steps=0"),
+    ({"preprocessing__transform": "sqrt"}, "lstm.preprocessing.transform='sqrt'"),
+    ({"preprocessing__differencing": "seasonal", "preprocessing__season": 1},
+     "lstm.preprocessing.differencing='seasonal' needs a season; season=1 says the series has none"),
+    ({"preprocessing__season": 120}, "the split leaves 140 for training, fewer than two seasons of 120"),
     ({"preprocessing__time_steps": 150}, "lstm.generated.length=200: the series 'logistic_map' has "
                                          "200 usable rows, too few for lstm.preprocessing.time_steps=150"),
     ({"training__reduce_lr_patience": 3},

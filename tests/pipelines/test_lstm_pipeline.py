@@ -39,8 +39,9 @@ def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     run(project, "lstm")
     run_row, metrics = top_run("lstm")
     assert run_row["status"] == "FINISHED"
-    for name in ("mse", "mae", "mase"):
-        assert f"lstm.test_{name}" in metrics and f"lstm.baseline_test_{name}" in metrics
+    for name in ("mse", "mae", "mase", "multi_step_mase"):
+        for prefix in ("", "baseline_", "seasonal_naive_", "ets_"):
+            assert f"lstm.{prefix}test_{name}" in metrics
     assert {"lstm.train_loss", "lstm.val_loss", "lstm.train_mae",
             "lstm.test_extrapolation_mse"} <= set(metrics)
     # Two epochs do not learn the map yet, but already beat persistence on the chaotic series.
@@ -69,8 +70,6 @@ def test_lstm_pipeline_logs_metrics_artifacts_and_a_servable_model(project):
     assert predicted.shape == (8, 1, 1)
     forecasts = np.load(project / "data/07_model_output/lstm/forecasts.npz")
     np.testing.assert_allclose(predicted, forecasts["pred_test"][:8], rtol=1e-4, atol=1e-6)
-    keras_model = mlflow.keras.load_model(uri)
-    np.testing.assert_allclose(keras_model.predict(windows, verbose=0), predicted, rtol=1e-5)
     answer = served_answer("models:/dl_pipelines.lstm/latest", {"inputs": windows[:2].tolist()})
     np.testing.assert_allclose(answer["predictions"], predicted[:2], rtol=1e-5)
 
@@ -128,34 +127,46 @@ def test_a_bad_csv_stops_at_ingestion_before_anything_is_written(project, path, 
     assert not [key for key in runs if key.startswith("metrics.") and runs[key].notna().any()]
 
 
+def sales(months, start):
+    """A positive monthly series with trend and yearly season, as a CSV table."""
+    t = np.arange(months)
+    return pd.DataFrame({"date": pd.date_range(start, periods=months, freq="MS").strftime("%Y-%m-%d"),
+                         "sales": 50 + 0.3 * t + 8 * np.sin(2 * np.pi * t / 12)})
+
+
 @pytest.mark.slow
 def test_inference_forecasts_what_follows_the_latest_history_with_dates(project):
-    days = pd.date_range("2024-01-01", periods=200, freq="D")
-    sales = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "sales": np.sin(np.arange(200) / 5) + 3})
-    sales.to_csv(project / "data" / "sales.csv", index=False)
+    sales(120, "2010-01-01").to_csv(project / "data" / "sales.csv", index=False)
     run(project, "lstm", csv_path="data/sales.csv", dataset="csv",
-        preprocessing={"time_steps": 10, "horizon": 2})
+        preprocessing={"time_steps": 6, "horizon": 2, "transform": "log", "differencing": "both"})
+    metrics = top_run("lstm")[1]
+    assert metrics["lstm.season"] == 12 and metrics["lstm.multi_step_horizon"] == 12
+    assert {"lstm.seasonal_naive_test_mase", "lstm.ets_test_multi_step_mase"} <= set(metrics)
     folder = project / "data/01_raw/inference/lstm"
     folder.mkdir(parents=True)
-    latest = pd.DataFrame({"date": pd.date_range("2025-03-01", periods=15).strftime("%Y-%m-%d"),
-                           "sales": np.sin(np.arange(15) / 5) + 3, "store": "Lyon"})
+    latest = sales(30, "2021-01-01").assign(store="Lyon")
     latest.to_csv(folder / "latest.csv", index=False)
     run(project, "lstm_inference")
     same_predictions_from_the_registry(project, "lstm", {"lstm": QUICK})
 
     table = pd.read_csv(project / "data/07_model_output/lstm/predictions.csv")
     assert list(table.columns) == ["file", "step", "time", "sales", "sales_direct"]
-    assert table["time"].tolist() == pd.date_range("2025-03-16", periods=10).strftime("%Y-%m-%d").tolist()
+    future = pd.date_range("2023-07-01", periods=10, freq="MS").strftime("%Y-%m-%d")
+    assert table["time"].tolist() == future.tolist()
+    # The model reads 6 values after differencing at lags 12 and 1: 19 raw months.
     model = keras.saving.load_model(project / "data/06_models/lstm/model.keras")
-    window = latest[["sales"]].to_numpy()[-10:]
+    window = latest[["sales"]].to_numpy()[-19:]
     np.testing.assert_allclose(table["sales"], extrapolate(model, window, 10)[:, 0], rtol=1e-4)
-    direct = model.predict(window[None].astype("float32"), verbose=0)[0, :, 0]
-    np.testing.assert_allclose(table["sales_direct"][:2], direct, rtol=1e-4)
+    direct = model.predict(window[None].astype("float32"), verbose=0)
+    np.testing.assert_allclose(table["sales_direct"][:2], direct[0, :, 0], rtol=1e-4)
     assert table["sales_direct"][2:].isna().all()
+    # Served, its log transform and differencing travel inside the model: raw values in and out.
+    answer = served_answer("models:/dl_pipelines.lstm/latest", {"inputs": window[None].tolist()})
+    np.testing.assert_allclose(answer["predictions"], direct, rtol=1e-4)
 
     latest.head(5).to_csv(folder / "latest.csv", index=False)
     with pytest.raises(ConfigurationError, match=r"latest.csv has 5 usable rows; the model forecasts "
-                                                 r"from the last 10"):
+                                                 r"from the last 19"):
         run(project, "lstm_inference")
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dl_pipelines.core import plotting
+from dl_pipelines.pipelines.lstm.metrics import naive_mae
 
 
 def _time_axis(model_input: dict[str, np.ndarray]) -> np.ndarray:
@@ -48,16 +49,25 @@ def plot_forecast_overview(forecasts: dict[str, np.ndarray], model_input: dict[s
     return fig
 
 
-def plot_test_span(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
-    """The test span alone: truth, one-step forecast and the persistence forecast."""
+def plot_test_span(forecasts: dict[str, np.ndarray], baselines: dict[str, np.ndarray],
+                   model_input: dict[str, np.ndarray]) -> Figure:
+    """The test span alone: truth, the one-step forecast and the baselines', each with its MASE."""
     time = _time_axis(model_input)
     rows = model_input["t_test"]
-    fig, axes = _panels(model_input, "lstm: test span, one step ahead")
+    truth = model_input["y_test"][:, 0]
+    scale = naive_mae(model_input["series"][:int(model_input["split"][0])])
+    season = int(model_input["season"])
+    fig, axes = _panels(model_input, "lstm: test span, one step ahead (MASE in the legend)")
+    lines = [(forecasts["pred_test"][:, 0], "forecast", "tab:red", "-"),
+             (baselines["persistence_test"], "persistence (last value)", "tab:green", ":"),
+             (baselines["seasonal_naive_test"], f"seasonal naive ({season} back)", "tab:olive", "--"),
+             (baselines["ets_test"], None, "tab:blue", "-.")]  # labelled with each series' ETS model
     for index, ax in enumerate(axes):
-        ax.plot(time[rows], model_input["y_test"][:, 0, index], color="k", lw=1, label="truth")
-        ax.plot(time[rows], forecasts["pred_test"][:, 0, index], color="tab:red", lw=1, label="forecast")
-        ax.plot(time[rows], forecasts["persistence_test"][:, 0, index], color="tab:green", lw=0.8,
-                ls=":", label="persistence (last value)")
+        ax.plot(time[rows], truth[:, index], color="k", lw=1, label="truth")
+        for predicted, label, color, style in (lines if season > 1 else [lines[0], lines[1], lines[3]]):
+            mase = np.mean(np.abs(predicted[:, index] - truth[:, index])) / scale[index]
+            ax.plot(time[rows], predicted[:, index], color=color, lw=1 if style == "-" else 0.8, ls=style,
+                    label=f"{label or baselines['ets_models'][index]}: {mase:.3f}")
         ax.legend(loc="upper left", fontsize=8)
     return fig
 

@@ -3,8 +3,8 @@ dense network on the same window as a baseline.
 
 Each forecaster reads a window of ``time_steps`` past values of ``features`` series and predicts
 the next ``horizon`` values of every series, all in the scaled units the training set defines.
-:func:`with_scaling` wraps a trained forecaster so that it takes and returns values in the
-original units: the served model carries its own scaling.
+:func:`served_forecaster` wraps a trained forecaster so that it takes and returns values in the
+original units: the served model carries its own power transform, differencing and scaling.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from dl_pipelines.pipelines.lstm.served_model import BoxCox, Undifference
 from dl_pipelines.pipelines.lstm.settings import Architecture, ForecasterSettings
 
 ARCHITECTURES = get_args(Architecture)
@@ -77,20 +78,32 @@ def build_forecaster(time_steps: int, features: int, horizon: int,
                                 **options)
 
 
-def with_scaling(forecaster: keras.Model, offset: np.ndarray, scale: np.ndarray) -> keras.Model:
+def served_forecaster(forecaster: keras.Model, offset: np.ndarray, scale: np.ndarray,
+                      lambdas: np.ndarray | None = None, lags: list[int] | None = None) -> keras.Model:
     """The served model: raw window in, forecast in the original units out.
 
-    ``(x - offset) / scale`` before the forecaster and its inverse after it, both fixed
-    ``Normalization`` layers holding the training set's statistics (saved inside the model).
+    Before the forecaster: the Box-Cox transform (``lambdas``, None for none), differencing at
+    ``lags`` and ``(x - offset) / scale``; after it, their inverses. All are layers holding the
+    training set's statistics, saved inside the model.
     """
     _, time_steps, features = forecaster.input_shape
+    lags = list(lags or [])
     variance = np.square(np.asarray(scale, dtype="float64")).tolist()
     offset = np.asarray(offset, dtype="float64").tolist()
-    window = keras.Input(shape=(time_steps, features), name="window")
-    x = layers.Normalization(axis=-1, mean=offset, variance=variance, name="scale")(window)
+    window = keras.Input(shape=(time_steps + sum(lags), features), name="window")
+    levels = window if lambdas is None else BoxCox(lambdas, name="box_cox")(window)
+    x = levels
+    for index, lag in enumerate(lags):
+        x = layers.Subtract(name=f"difference_{index + 1}_lag_{lag}")(
+            [layers.Cropping1D((lag, 0))(x), layers.Cropping1D((0, lag))(x)])
+    x = layers.Normalization(axis=-1, mean=offset, variance=variance, name="scale")(x)
     x = forecaster(x)
     outputs = layers.Normalization(axis=-1, mean=offset, variance=variance, invert=True,
                                    name="unscale")(x)
+    if lags:
+        outputs = Undifference(lags, name="undifference")([levels, outputs])
+    if lambdas is not None:
+        outputs = BoxCox(lambdas, invert=True, name="inverse_box_cox")(outputs)
     return keras.Model(window, outputs, name=f"{forecaster.name}_forecaster")
 
 
@@ -98,20 +111,24 @@ def extrapolate(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarra
     """Recursive multi-step forecast: predict, append the predictions to the window, repeat.
 
     Args:
-        model: Raw window (1, time_steps, series) in, (1, horizon, series) out.
-        window: The last ``time_steps`` observed values (time_steps, series).
+        model: Raw window (batch, time_steps, series) in, (batch, horizon, series) out.
+        window: The last ``time_steps`` observed values (time_steps, series), or a batch of such
+            windows (origins, time_steps, series), forecast together.
         steps: How many future values to produce.
 
     Returns:
-        (steps, series): from the second block on, built only from the model's own forecasts.
+        (steps, series), or (origins, steps, series): from the second block on, built only from
+        the model's own forecasts.
     """
-    time_steps = window.shape[0]
-    window = np.asarray(window, dtype="float32")
+    windows = np.asarray(window, dtype="float32")
+    if windows.ndim == 2:
+        return extrapolate(model, windows[None], steps)[0]
+    time_steps = windows.shape[1]
     forecasts: list[np.ndarray] = []
     produced = 0
     while produced < steps:
-        block = np.asarray(model.predict_on_batch(window[None]))[0]  # (horizon, series)
+        block = np.asarray(model.predict_on_batch(windows))  # (origins, horizon, series)
         forecasts.append(block)
-        produced += len(block)
-        window = np.concatenate([window, block.astype("float32")])[-time_steps:]
-    return np.concatenate(forecasts)[:steps]
+        produced += block.shape[1]
+        windows = np.concatenate([windows, block.astype("float32")], axis=1)[:, -time_steps:]
+    return np.concatenate(forecasts, axis=1)[:, :steps]

@@ -22,8 +22,9 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.core.user_files import file_name, require_user_file
-from dl_pipelines.pipelines.lstm.metrics import error_metrics, persistence
-from dl_pipelines.pipelines.lstm.models import build_forecaster, extrapolate, with_scaling
+from dl_pipelines.pipelines.lstm.baselines import multi_step_horizon, origins_in_test_span
+from dl_pipelines.pipelines.lstm.metrics import BASELINES, forecast_scores, naive_mae
+from dl_pipelines.pipelines.lstm.models import build_forecaster, extrapolate, served_forecaster
 from dl_pipelines.pipelines.lstm.settings import (
     GENERATED,
     ChronologicalSplit,
@@ -35,7 +36,18 @@ from dl_pipelines.pipelines.lstm.settings import (
     split_sizes,
 )
 from dl_pipelines.pipelines.lstm.sources import logistic_map, noisy_sine, read_text_table, to_series
-from dl_pipelines.pipelines.lstm.transforms import check_length, fill_gaps, fit_scaler, sliding_windows
+from dl_pipelines.pipelines.lstm.transforms import (
+    check_length,
+    chosen_lags,
+    difference,
+    fill_gaps,
+    fit_power,
+    fit_scaler,
+    network_arrays,
+    power,
+    season_of,
+    sliding_windows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +86,9 @@ def ingest_series(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
             path = file_name(file)
             series = to_series(read_text_table(file), path, csv.time_column, csv.value_columns,
                                csv.date_format)
-        values, _ = fill_gaps(series["values"], preprocessing.gaps)
-        check_length(len(values), split, preprocessing, path)
+        values, kept = fill_gaps(series["values"], preprocessing.gaps)
+        season = preprocessing.season or season_of(series["time"][kept], str(series["time_kind"]))
+        check_length(len(values), split, preprocessing, path, season)
     missing = int(np.isnan(series["values"]).any(axis=1).sum())
     logger.info("%s: %d rows x %d series (%d with missing values), %s .. %s", dataset,
                 len(series["values"]), series["values"].shape[1], missing, series["time"][0],
@@ -88,12 +101,15 @@ def ingest_series(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
 
 def make_windows(series: dict[str, np.ndarray], dataset: str, split: ChronologicalSplit,
                  preprocessing: PreprocessingSettings) -> dict[str, np.ndarray]:
-    """Treat the gaps, split chronologically, fit the scaling on the training part, and cut windows.
+    """Treat the gaps, find the season, split chronologically, fit the power transform,
+    differencing and scaling on the training part, and cut windows.
 
     Returns:
-        ``x_<part>``, ``y_<part>``, ``t_<part>`` for train, val and test (raw units: the model
-        scales them itself), the treated ``series``, its ``time``, the ``split`` sizes, the
-        scaler's ``scale_offset`` and ``scale_scale``, and the naming arrays of the series dict.
+        ``x_<part>``, ``y_<part>``, ``t_<part>`` for train, val and test (raw units, each window
+        ``time_steps`` plus the values differencing takes: the model transforms them itself), the
+        treated ``series``, its ``time``, the ``split`` sizes, the ``season``, the Box-Cox
+        ``power_lambdas`` (empty: none), the differencing ``lags``, the scaler's ``scale_offset``
+        and ``scale_scale``, and the naming arrays of the series dict.
     """
     ingested = str(series["dataset"])
     if ingested != dataset:
@@ -103,21 +119,34 @@ def make_windows(series: dict[str, np.ndarray], dataset: str, split: Chronologic
     values, kept = fill_gaps(series["values"], preprocessing.gaps)
     if (~kept).any():
         logger.info("Gaps (%s): %d of %d rows dropped", preprocessing.gaps, int((~kept).sum()), len(kept))
-    check_length(len(values), split, preprocessing, f"The series {ingested!r}")
+    time = series["time"][kept]
+    season = preprocessing.season or season_of(time, str(series["time_kind"]))
+    source = f"The series {ingested!r}"
+    check_length(len(values), split, preprocessing, source, season)
     train, validation, test = split_sizes(len(values), split)
-    offset, scale = fit_scaler(values[:train], preprocessing.scaling)
+    lambdas = fit_power(values[:train], preprocessing.transform, source)
+    levels = power(values[:train], lambdas)
+    lags, strength = chosen_lags(levels, preprocessing.differencing, season)
+    offset, scale = fit_scaler(difference(levels, lags), preprocessing.scaling)
+    window = preprocessing.time_steps + sum(lags)
     bounds = {"train": (0, train), "val": (train, train + validation),
               "test": (train + validation, len(values))}
-    output = {"series": values, "time": series["time"][kept], "columns": series["columns"],
+    output = {"series": values, "time": time, "columns": series["columns"],
               "time_kind": series["time_kind"], "dataset": series["dataset"],
-              "split": np.array([train, validation, test]), "scale_offset": offset,
-              "scale_scale": scale}
+              "split": np.array([train, validation, test]), "season": np.array(season),
+              "power_lambdas": np.array([] if lambdas is None else lambdas, dtype=float),
+              "lags": np.array(lags, dtype=int), "scale_offset": offset, "scale_scale": scale}
     for part, (start, stop) in bounds.items():
-        x, y, t = sliding_windows(values, start, stop, preprocessing.time_steps, preprocessing.horizon)
+        x, y, t = sliding_windows(values, start, stop, window, preprocessing.horizon)
         output.update({f"x_{part}": x, f"y_{part}": y, f"t_{part}": t})
     logger.info("Chronological split: %d train, %d validation, %d test rows -> %d / %d / %d windows "
                 "of %d steps", train, validation, test, len(output["x_train"]), len(output["x_val"]),
-                len(output["x_test"]), preprocessing.time_steps)
+                len(output["x_test"]), window)
+    found = " (given)" if preprocessing.season else " (from the dates)" if season > 1 else ""
+    fitted = "" if lambdas is None else f" (lambda {', '.join(f'{value:.3g}' for value in lambdas)})"
+    measured = "" if strength is None else f" (auto: seasonal strength {strength:.2f})"
+    logger.info("Season %d%s; transform %s%s; differencing at lags %s%s", season, found,
+                preprocessing.transform, fitted, lags or "none", measured)
     return output
 
 
@@ -133,13 +162,15 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
         units out; the best validation loss when early stopping is on) and its per-epoch history.
     """
     offset, scale = model_input["scale_offset"], model_input["scale_scale"]
+    lambdas = model_input["power_lambdas"] if len(model_input["power_lambdas"]) else None
+    lags = [int(lag) for lag in model_input["lags"]]
 
     def scaled(part: str) -> tuple[np.ndarray, np.ndarray]:
-        return tuple(((model_input[f"{kind}_{part}"] - offset) / scale).astype("float32")
-                     for kind in ("x", "y"))
+        x, y = model_input[f"x_{part}"], model_input[f"y_{part}"]
+        return network_arrays(x, y, lambdas, lags, offset, scale)
 
-    _, time_steps, features = model_input["x_train"].shape
-    horizon = model_input["y_train"].shape[1]
+    _, window, features = model_input["x_train"].shape
+    time_steps, horizon = window - sum(lags), model_input["y_train"].shape[1]
 
     def build() -> keras.Model:
         forecaster = build_forecaster(time_steps, features, horizon, model)
@@ -151,7 +182,7 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
                 training.epochs)
     forecaster, history = train_model(build, scaled("train"), scaled("val"), app="lstm",
                                       seed=seed, training=training)
-    return with_scaling(forecaster, offset, scale), history
+    return served_forecaster(forecaster, offset, scale, lambdas, lags), history
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -166,62 +197,54 @@ def describe_series(model_input: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def forecast(model: keras.Model, model_input: dict[str, np.ndarray],
              settings: ForecastSettings) -> dict[str, np.ndarray]:
-    """One-step (and ``horizon``-step) forecasts of every window, persistence on the test
-    windows, and the recursive extrapolation from the start of the test span.
+    """One-step (and ``horizon``-step) forecasts of every window, recursive multi-step forecasts
+    from the test origins, and the recursive extrapolation from the start of the test span.
 
     Returns:
-        ``pred_<part>`` (samples, horizon, series) in original units, ``persistence_test``,
-        ``extrapolation`` (steps, series) and ``extrapolation_start`` (its first row).
+        ``pred_<part>`` (samples, horizon, series) in original units, ``multi_step`` (origins,
+        steps, series), ``extrapolation`` (steps, series) and ``extrapolation_start`` (its first row).
     """
-    horizon = model_input["y_test"].shape[1]
     output = {f"pred_{part}": np.asarray(model.predict(model_input[f"x_{part}"].astype("float32"),
                                                        batch_size=512, verbose=0), dtype=float)
               for part in ("train", "val", "test")}
-    output["persistence_test"] = persistence(model_input["x_test"], horizon)
+    series, window = model_input["series"], model_input["x_test"].shape[1]
+    horizon = multi_step_horizon(model_input, settings)
+    windows = [series[origin - window:origin] for origin in origins_in_test_span(model_input, horizon)]
+    output["multi_step"] = extrapolate(model, np.stack(windows), horizon) if windows else np.empty((0, 0, 1))
     start = int(model_input["split"][0] + model_input["split"][1])
-    time_steps = model_input["x_test"].shape[1]
-    steps = settings.extrapolation_steps
-    output["extrapolation"] = extrapolate(model, model_input["series"][start - time_steps:start], steps)
+    output["extrapolation"] = extrapolate(model, series[start - window:start], settings.extrapolation_steps)
     output["extrapolation_start"] = np.array(start)
     return output
 
 
-def evaluate_forecasts(forecasts: dict[str, np.ndarray], model_input: dict[str, np.ndarray]
-                       ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Score the one-step test forecasts against persistence, in the series' original units.
+def evaluate_forecasts(forecasts: dict[str, np.ndarray], baselines: dict[str, np.ndarray],
+                       model_input: dict[str, np.ndarray]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Score the network's test forecasts and the baselines', in the series' original units.
 
     Returns:
-        MLflow metrics ``test_mse``, ``test_mae``, ``test_mase``, the same for persistence as
-        ``baseline_test_*``, ``test_extrapolation_mse`` / ``_mae`` over the part of the
-        extrapolation the test span covers, and for a horizon above one ``test_mse_all_steps``
-        (and its baseline); and the test span as a table (time, truth, forecast, persistence).
+        MLflow metrics (:func:`~dl_pipelines.pipelines.lstm.metrics.forecast_scores`), and the
+        test span as a table (time, truth, forecast, the baselines' forecasts).
     """
-    train = model_input["series"][:int(model_input["split"][0])]
-    naive_mae = np.mean(np.abs(np.diff(train, axis=0)), axis=0)
-    naive_mae = np.where(naive_mae > 0, naive_mae, 1.0)  # a constant training part
-    truth = model_input["y_test"]
-    metrics: dict[str, float] = {}
-    for prefix, predicted in (("test", forecasts["pred_test"]),
-                              ("baseline_test", forecasts["persistence_test"])):
-        for name, value in error_metrics(truth[:, 0], predicted[:, 0], naive_mae).items():
-            metrics[f"{prefix}_{name}"] = value
-        if truth.shape[1] > 1:
-            metrics[f"{prefix}_mse_all_steps"] = float(np.mean((predicted - truth) ** 2))
+    series, horizon = model_input["series"], forecasts["multi_step"].shape[1]
+    origins = origins_in_test_span(model_input, horizon) if len(forecasts["multi_step"]) else np.empty(0, int)
+    metrics = forecast_scores(model_input["y_test"], forecasts, baselines,
+                              series[origins[:, None] + np.arange(horizon)[None, :]],
+                              naive_mae(series[:int(model_input["split"][0])]))
+    metrics["season"] = float(model_input["season"])
     start = int(forecasts["extrapolation_start"])
-    actual = model_input["series"][start:start + len(forecasts["extrapolation"])]
+    actual = series[start:start + len(forecasts["extrapolation"])]
     extrapolated = forecasts["extrapolation"][:len(actual)]
     metrics["test_extrapolation_mse"] = float(np.mean((extrapolated - actual) ** 2))
     metrics["test_extrapolation_mae"] = float(np.mean(np.abs(extrapolated - actual)))
-    logger.info("Test (one step, original units): MSE %.4g, MAE %.4g, MASE %.4f; persistence: "
-                "MSE %.4g, MAE %.4g, MASE %.4f", metrics["test_mse"], metrics["test_mae"],
-                metrics["test_mase"], metrics["baseline_test_mse"], metrics["baseline_test_mae"],
-                metrics["baseline_test_mase"])
-    rows = model_input["t_test"]
-    table = pd.DataFrame({"time": model_input["time"][rows]})
+    scored = {"network": "test", "persistence": "baseline_test", "seasonal naive": "seasonal_naive_test",
+              "ETS": "ets_test"}
+    logger.info("Test MASE (one step%s): %s", f" | {horizon} steps" if horizon else "", ", ".join(
+        f"{name} {metrics[f'{key}_mase']:.4f}"
+        + (f" | {metrics[f'{key}_multi_step_mase']:.4f}" if horizon else "") for name, key in scored.items()))
+    table = pd.DataFrame({"time": model_input["time"][model_input["t_test"]]})
     for index, name in enumerate(model_input["columns"]):
-        table[f"{name}"] = truth[:, 0, index]
+        table[f"{name}"] = model_input["y_test"][:, 0, index]
         table[f"{name}_forecast"] = forecasts["pred_test"][:, 0, index]
-        table[f"{name}_persistence"] = forecasts["persistence_test"][:, 0, index]
-    mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
-    return mlflow_metrics, table
-
+        for baseline in BASELINES.values():
+            table[f"{name}_{baseline}"] = baselines[f"{baseline}_test"][:, index]
+    return {key: {"value": value, "step": 0} for key, value in metrics.items()}, table

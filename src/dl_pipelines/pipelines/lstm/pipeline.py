@@ -6,7 +6,7 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.lstm import figures, inference, nodes
+from dl_pipelines.pipelines.lstm import baselines, figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -33,15 +33,17 @@ def create_pipelines() -> dict[str, Pipeline]:
     evaluation = Pipeline([
         node(nodes.forecast, ["lstm.model", "lstm.model_input", "params:lstm.forecast"], "lstm.forecasts",
              name="forecast", namespace="lstm.evaluation"),
-        node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.model_input"],
+        node(baselines.forecast_baselines, ["lstm.model_input", "params:lstm.forecast"],
+             "lstm.baseline_forecasts", name="forecast_baselines", namespace="lstm.evaluation"),
+        node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.baseline_forecasts", "lstm.model_input"],
              ["lstm.test_metrics", "lstm.test_forecasts_report"], name="evaluate_forecasts",
              namespace="lstm.evaluation"),
         node(figures.plot_learning_curves, "lstm.training_history", "lstm.learning_curves_plot",
              name="plot_learning_curves", namespace="lstm.evaluation"),
         node(figures.plot_forecast_overview, ["lstm.forecasts", "lstm.model_input"],
              "lstm.forecast_plot", name="plot_forecast_overview", namespace="lstm.evaluation"),
-        node(figures.plot_test_span, ["lstm.forecasts", "lstm.model_input"], "lstm.test_span_plot",
-             name="plot_test_span", namespace="lstm.evaluation"),
+        node(figures.plot_test_span, ["lstm.forecasts", "lstm.baseline_forecasts", "lstm.model_input"],
+             "lstm.test_span_plot", name="plot_test_span", namespace="lstm.evaluation"),
         node(figures.plot_extrapolation, ["lstm.forecasts", "lstm.model_input"],
              "lstm.extrapolation_plot", name="plot_extrapolation", namespace="lstm.evaluation"),
     ])

@@ -1,4 +1,5 @@
-"""Transforms of the lstm app: gaps, scaling, sliding windows, and the length the windows need."""
+"""Transforms of the lstm app: gaps, the season, power transforms and differencing, scaling,
+sliding windows, and the length the windows need."""
 
 from __future__ import annotations
 
@@ -9,15 +10,110 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm.settings import (
     ChronologicalSplit,
     PreprocessingSettings,
+    differencing_lags,
     length_problem,
 )
 
+# Seasonal differencing when the training part's seasonal strength reaches this: the threshold of
+# Hyndman and Athanasopoulos' nsdiffs() (Forecasting: Principles and Practice, 3rd ed., 9.1).
+SEASONAL_STRENGTH = 0.64
+
 
 def check_length(rows: int, split: ChronologicalSplit, preprocessing: PreprocessingSettings,
-                 source: str) -> None:
-    """Stop with one line when a series is too short for ``time_steps`` + ``horizon``."""
-    if problem := length_problem(rows, split, preprocessing):
+                 source: str, season: int = 1) -> None:
+    """Stop with one line when a series is too short for its windows or for two seasons."""
+    if problem := length_problem(rows, split, preprocessing, season):
         raise ConfigurationError(f"{source} {problem}.")
+
+
+# Median spacing of the dates (days) -> values per season: the periods forecasting practice uses
+# (R's forecast::frequency, the M4 competition): daily 7, weekly 52, monthly 12, quarterly 4.
+_SEASONS = ((1.5, 7), (8.5, 52), (32, 12), (93, 4))
+
+
+def season_of(time: np.ndarray, time_kind: str) -> int:
+    """Values per season from the dates' spacing; 1 (no season) for yearly data, row numbers or
+    spacings that match no calendar period. Daily data without weekend dates (trading days) has
+    a season of 5."""
+    if time_kind != "date" or len(time) < 3:
+        return 1
+    dates = pd.DatetimeIndex(pd.to_datetime(time))
+    days = float(np.median(np.diff(dates.to_numpy()).astype("timedelta64[s]").astype(float))) / 86_400
+    for longest, season in _SEASONS:
+        if days <= longest:
+            if season == 7 and not (dates.dayofweek >= 5).any():
+                return 5
+            return season if days >= {7: 0.5, 52: 6, 12: 27, 4: 88}[season] else 1
+    return 1
+
+
+def seasonal_strength(values: np.ndarray, season: int) -> float:
+    """Wang, Smith and Hyndman's strength of seasonality, 1 - Var(remainder) / Var(season +
+    remainder) of an STL decomposition, averaged over the series: 0 none, 1 all season."""
+    from statsmodels.tsa.seasonal import STL  # only the auto differencing needs it
+
+    strengths = []
+    for column in values.T:
+        fit = STL(column, period=season, robust=True).fit()
+        spread = np.var(fit.seasonal + fit.resid)
+        strengths.append(max(0.0, 1 - np.var(fit.resid) / spread) if spread > 0 else 0.0)
+    return float(np.mean(strengths))
+
+
+def chosen_lags(train_levels: np.ndarray, differencing: str, season: int) -> tuple[list[int], float | None]:
+    """The lags to difference at; for ``auto``, the season's when the training part is clearly
+    seasonal. Returns the lags and the seasonal strength (None when not measured)."""
+    if differencing != "auto":
+        return differencing_lags(differencing, season), None
+    if season == 1:
+        return [], None
+    strength = seasonal_strength(train_levels, season)
+    return ([season] if strength >= SEASONAL_STRENGTH else []), strength
+
+
+def network_arrays(x: np.ndarray, y: np.ndarray, lambdas: np.ndarray | None, lags: list[int],
+                   offset: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the network reads and learns from raw windows ``x`` and targets ``y``: Box-Cox
+    transformed, differenced at ``lags`` and scaled, as the served model's layers do it."""
+    time_steps = x.shape[1] - sum(lags)
+    changes = difference(power(np.concatenate([x, y], axis=1), lambdas), lags, axis=1)
+    scaled = ((changes - offset) / scale).astype("float32")
+    return scaled[:, :time_steps], scaled[:, time_steps:]
+
+
+def fit_power(train: np.ndarray, transform: str, source: str) -> np.ndarray | None:
+    """Per-series lambda of the Box-Cox transform, fitted on the training rows (0 is the log);
+    None for ``none``.
+
+    Raises:
+        ConfigurationError: A training value is not positive.
+    """
+    if transform == "none":
+        return None
+    if (train <= 0).any():
+        raise ConfigurationError(f"{source} has values <= 0 in its training part; lstm.preprocessing."
+                                 f"transform={transform!r} needs positive values: use transform: none.")
+    if transform == "log":
+        return np.zeros(train.shape[1])
+    from scipy.stats import boxcox
+
+    return np.array([boxcox(column)[1] for column in train.T])
+
+
+def power(values: np.ndarray, lambdas: np.ndarray | None) -> np.ndarray:
+    """Box-Cox transform with per-series ``lambdas`` ((x^l - 1) / l, log x for l = 0)."""
+    if lambdas is None:
+        return values
+    safe = np.where(lambdas == 0, 1.0, lambdas)
+    return np.where(lambdas == 0, np.log(values), (np.power(values, safe) - 1) / safe)
+
+
+def difference(values: np.ndarray, lags: list[int], axis: int = 0) -> np.ndarray:
+    """``values`` differenced at each lag in turn along ``axis`` (shorter by their sum)."""
+    values = np.moveaxis(values, axis, 0)
+    for lag in lags:
+        values = values[lag:] - values[:-lag]
+    return np.moveaxis(values, 0, axis)
 
 
 def fill_gaps(values: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:

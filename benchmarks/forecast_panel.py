@@ -1,0 +1,153 @@
+"""The lstm app's csv defaults on a panel of real and generated series: the network against
+persistence, seasonal naive and ETS, each series one ``kedro run --pipelines=lstm`` of its CSV.
+
+The panel (offline: statsmodels ships the real series): Mauna Loa CO2 (monthly means and weekly),
+El Nino sea surface temperatures (monthly), euro-area electrical equipment orders (monthly), US
+real GDP and unemployment (quarterly), and two generated monthly series with trend, multiplicative
+yearly season and noise.
+
+    .venv/bin/python benchmarks/forecast_panel.py                      # the table (~10 min)
+    .venv/bin/python benchmarks/forecast_panel.py --selection          # the span defaults are chosen on
+    .venv/bin/python benchmarks/forecast_panel.py --set lstm.preprocessing.transform=log
+    .venv/bin/python benchmarks/forecast_panel.py --csv airline.csv --only airline   # any other series
+
+``--selection`` scores every series without its last ``test_fraction`` (its test span is never
+seen): the defaults were chosen on that table, and the full table only reports them. ``--csv``
+adds series from files (a date column, then the values), e.g. series the panel never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from common import kedro_run, machine_line, progress, project_copy
+
+KEYS = {"network": "test_mase", "persistence": "baseline_test_mase",
+        "seasonal naive": "seasonal_naive_test_mase", "ETS": "ets_test_mase"}
+TEST_FRACTION = 0.2
+
+
+def _co2_monthly() -> pd.Series:
+    from statsmodels.datasets import co2
+
+    return co2.load_pandas().data["co2"].resample("MS").mean().interpolate()
+
+
+def _co2_weekly() -> pd.Series:
+    from statsmodels.datasets import co2
+
+    return co2.load_pandas().data["co2"].interpolate()
+
+
+def _elnino() -> pd.Series:
+    from statsmodels.datasets import elnino
+
+    frame = elnino.load_pandas().data.set_index("YEAR")
+    values = frame.to_numpy().ravel()
+    return pd.Series(values, pd.date_range(f"{int(frame.index[0])}-01-01", periods=len(values), freq="MS"))
+
+
+def _elec_equip() -> pd.Series:
+    from statsmodels.datasets import elec_equip
+
+    return elec_equip.load().data.iloc[:, 0]
+
+
+def _macro(column: str) -> Callable[[], pd.Series]:
+    def load() -> pd.Series:
+        from statsmodels.datasets import macrodata
+
+        frame = macrodata.load_pandas().data
+        return pd.Series(frame[column].to_numpy(), pd.date_range("1959-01-01", periods=len(frame), freq="QS"))
+    return load
+
+
+def _generated(seed: int) -> Callable[[], pd.Series]:
+    """144 months: a level growing 1% a month, a yearly season of +-20% (multiplicative), noise."""
+    def load() -> pd.Series:
+        rng = np.random.default_rng(seed)
+        months = np.arange(144)
+        season = 1 + 0.2 * np.sin(2 * np.pi * months / 12 + rng.uniform(0, 2 * np.pi))
+        values = 100 * 1.01 ** months * season * np.exp(rng.normal(0, 0.03, 144))
+        return pd.Series(values, pd.date_range("2000-01-01", periods=144, freq="MS"))
+    return load
+
+
+PANEL: dict[str, Callable[[], pd.Series]] = {
+    "co2-monthly": _co2_monthly, "co2-weekly": _co2_weekly, "elnino": _elnino,
+    "elec_equip": _elec_equip, "realgdp": _macro("realgdp"), "unemp": _macro("unemp"),
+    "generated-0": _generated(0), "generated-1": _generated(1),
+}
+
+
+def run_series(name: str, series: pd.Series, folder: Path, settings: list[str]) -> dict[str, float]:
+    """One ``kedro run --pipelines=lstm`` of ``series`` as a CSV; its lstm metrics."""
+    path = folder / f"{name}.csv"
+    frame = pd.DataFrame({"date": series.index.strftime("%Y-%m-%d"), name: series.to_numpy()})
+    frame.to_csv(path, index=False)
+    params = ",".join([f"csv_path={path}", "lstm.dataset=csv", *settings])
+    with project_copy() as root:
+        _, metrics = kedro_run(root, "lstm", params)
+    return {key.removeprefix("lstm."): values[-1] for key, values in metrics.items()}
+
+
+def table(rows: dict[str, dict[str, float]], settings: list[str], selection: bool) -> str:
+    span = ("selection spans: each series without its last 20% (never seen), scored on the 20% before"
+            if selection else "test spans: the last 20% of each series")
+    lines = [f"lstm csv defaults{' with ' + ', '.join(settings) if settings else ''} on the panel; "
+             f"{span}. MASE (scale: the training part's one-step naive MAE), one step ahead | over "
+             f"one season from every test origin; {machine_line(None)}.", "",
+             "| series | rows | season | " + " | ".join(KEYS) + " | network <= seasonal naive |",
+             "|---|---:|---:|" + "---:|" * len(KEYS) + "---|"]
+    for name, metrics in rows.items():
+        multi = {key: metrics.get(key.replace("_mase", "_multi_step_mase"), math.nan)
+                 for key in KEYS.values()}
+        cells = [f"{metrics[key]:.3f} \\| {multi[key]:.3f}" for key in KEYS.values()]
+        wins = metrics["test_mase"] <= metrics["seasonal_naive_test_mase"]
+        lines.append(f"| {name} | {int(metrics['rows'])} | {int(metrics['season'])} | " + " | ".join(cells)
+                     + f" | {'yes' if wins else '**no**'} |")
+    ratios = [m["test_mase"] / m["seasonal_naive_test_mase"] for m in rows.values()]
+    lines += ["", f"Network / seasonal naive one-step MASE: geometric mean "
+                  f"{math.exp(statistics.fmean(map(math.log, ratios))):.3f}, worst {max(ratios):.3f}."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--selection", action="store_true",
+                        help="score each series without its test span (what the defaults are chosen on)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="settings to try instead of the defaults, e.g. lstm.preprocessing.transform=log")
+    parser.add_argument("--csv", nargs="+", type=Path, default=[],
+                        help="more series: CSV files, date column first")
+    parser.add_argument("--only", nargs="+", help="these series only (panel names or CSV file stems)")
+    args = parser.parse_args(argv)
+    series = dict(PANEL)
+    for path in args.csv:
+        frame = pd.read_csv(path, parse_dates=[0], index_col=0)
+        series[path.stem] = lambda frame=frame: frame.iloc[:, 0]
+    if args.only:
+        if unknown := sorted(set(args.only) - set(series)):
+            parser.error(f"--only {unknown[0]}: not a series here; expected one of {', '.join(series)}")
+        series = {name: series[name] for name in args.only}
+    rows = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, load in series.items():
+            values = load().astype(float)
+            if args.selection:
+                values = values.iloc[:len(values) - round(len(values) * TEST_FRACTION)]
+            progress(f"forecast panel: {name} ({len(values)} rows) ...")
+            rows[name] = {**run_series(name, values, Path(folder), args.set), "rows": len(values)}
+    print(table(rows, args.set, args.selection))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,7 +6,8 @@ El Nino sea surface temperatures (monthly), euro-area electrical equipment order
 real GDP and unemployment (quarterly), and two generated monthly series with trend, multiplicative
 yearly season and noise.
 
-    .venv/bin/python benchmarks/forecast_panel.py                      # the table (~10 min)
+    .venv/bin/python benchmarks/forecast_panel.py                      # the table (~7 min)
+    .venv/bin/python benchmarks/run.py --only forecast-panel           # both tables, into results.md
     .venv/bin/python benchmarks/forecast_panel.py --selection          # the span defaults are chosen on
     .venv/bin/python benchmarks/forecast_panel.py --set lstm.preprocessing.transform=log
     .venv/bin/python benchmarks/forecast_panel.py --csv airline.csv --only airline   # any other series
@@ -120,6 +121,25 @@ def table(rows: dict[str, dict[str, float]], settings: list[str], selection: boo
     return "\n".join(lines)
 
 
+def measure(series: dict[str, Callable[[], pd.Series]], selection: bool = False,
+            settings: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """One run per series (without its test span with ``selection``); each run's lstm metrics."""
+    rows = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, load in series.items():
+            values = load().astype(float)
+            if selection:
+                values = values.iloc[:len(values) - round(len(values) * TEST_FRACTION)]
+            progress(f"forecast panel: {name} ({len(values)} rows) ...")
+            rows[name] = {**run_series(name, values, Path(folder), settings or []), "rows": len(values)}
+    return rows
+
+
+def both_tables() -> str:
+    """The selection table the defaults were chosen on, then the test table (``run.py``)."""
+    return "\n\n".join(table(measure(PANEL, selection), [], selection) for selection in (True, False))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--selection", action="store_true",
@@ -138,15 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         if unknown := sorted(set(args.only) - set(series)):
             parser.error(f"--only {unknown[0]}: not a series here; expected one of {', '.join(series)}")
         series = {name: series[name] for name in args.only}
-    rows = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for name, load in series.items():
-            values = load().astype(float)
-            if args.selection:
-                values = values.iloc[:len(values) - round(len(values) * TEST_FRACTION)]
-            progress(f"forecast panel: {name} ({len(values)} rows) ...")
-            rows[name] = {**run_series(name, values, Path(folder), args.set), "rows": len(values)}
-    print(table(rows, args.set, args.selection))
+    print(table(measure(series, args.selection, args.set), args.set, args.selection))
 
 
 if __name__ == "__main__":

@@ -229,6 +229,15 @@ def test_residual_model_starts_from_persistence():
     np.testing.assert_allclose(model.predict(window, verbose=0), baselines.persistence(window, 2))
 
 
+def test_auto_residual_forecasts_the_change_where_the_last_value_beats_the_mean():
+    rng = np.random.default_rng(0)
+    assert transforms.last_value_beats_mean(np.cumsum(rng.normal(size=(200, 1)), axis=0))  # a walk
+    assert not transforms.last_value_beats_mean(rng.normal(size=(200, 1)))  # noise
+    for residual in (True, False):
+        model = build_forecaster(4, 1, 1, forecaster(architecture="gru", residual="auto"), residual)
+        assert ("last_value" in [layer.name for layer in model.layers]) is residual
+
+
 def silent(core):
     """``core`` with its output layer zeroed: it forecasts no change at all."""
     for layer in core.layers:

@@ -68,10 +68,13 @@ def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int
 
 
 def build_forecaster(time_steps: int, features: int, horizon: int,
-                     model: ForecasterSettings) -> keras.Model:
-    """Build the forecaster ``model.architecture`` names, with the other settings as options."""
+                     model: ForecasterSettings, auto_residual: bool = True) -> keras.Model:
+    """Build the forecaster ``model.architecture`` names, with the other settings as options;
+    ``residual: auto`` takes the value of ``auto_residual``."""
     options = model.model_dump(exclude={"architecture", "layers"})
     options["layers_count"] = model.layers
+    if model.residual == "auto":
+        options["residual"] = auto_residual
     if model.architecture == "dense":
         return dense_forecaster(time_steps, features, horizon, **options)
     return recurrent_forecaster(time_steps, features, horizon, architecture=model.architecture,

@@ -43,6 +43,7 @@ from dl_pipelines.pipelines.lstm.transforms import (
     fill_gaps,
     fit_power,
     fit_scaler,
+    last_value_beats_mean,
     network_arrays,
     power,
     season_of,
@@ -124,8 +125,7 @@ def make_windows(series: dict[str, np.ndarray], dataset: str, split: Chronologic
     source = f"The series {ingested!r}"
     check_length(len(values), split, preprocessing, source, season)
     train, validation, test = split_sizes(len(values), split)
-    lambdas = fit_power(values[:train], preprocessing.transform, source)
-    levels = power(values[:train], lambdas)
+    levels = power(values[:train], lambdas := fit_power(values[:train], preprocessing.transform, source))
     lags, strength = chosen_lags(levels, preprocessing.differencing, season)
     offset, scale = fit_scaler(difference(levels, lags), preprocessing.scaling)
     window = preprocessing.time_steps + sum(lags)
@@ -155,7 +155,7 @@ def make_windows(series: dict[str, np.ndarray], dataset: str, split: Chronologic
 
 def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettings,
                      training: StandardTraining, seed: int) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train the forecaster ``lstm.model.architecture`` names on scaled windows.
+    """Train the forecaster ``lstm.model.architecture`` names on transformed, scaled windows.
 
     Returns:
         The trained model wrapped with its scaling (raw window in, forecast in the original
@@ -171,17 +171,17 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
 
     _, window, features = model_input["x_train"].shape
     time_steps, horizon = window - sum(lags), model_input["y_train"].shape[1]
+    train = scaled("train")  # its targets, window after window, are the (differenced) series
+    residual = model.residual if model.residual != "auto" else last_value_beats_mean(train[1][:, 0])
 
     def build() -> keras.Model:
-        forecaster = build_forecaster(time_steps, features, horizon, model)
-        return compile_with(forecaster, training, len(model_input["x_train"]), loss="mse",
-                            metrics=["mae"])
+        forecaster = build_forecaster(time_steps, features, horizon, model, auto_residual=residual)
+        return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
-    logger.info("Training %s (%d unit(s) x %d layer(s)) on %s for up to %d epochs",
-                model.architecture, model.units, model.layers, model_input["dataset"],
-                training.epochs)
-    forecaster, history = train_model(build, scaled("train"), scaled("val"), app="lstm",
-                                      seed=seed, training=training)
+    logger.info("Training %s (%d unit(s) x %d layer(s)%s) on %s for up to %d epochs",
+                model.architecture, model.units, model.layers, ", residual" * residual,
+                model_input["dataset"], training.epochs)
+    forecaster, history = train_model(build, train, scaled("val"), app="lstm", seed=seed, training=training)
     return served_forecaster(forecaster, offset, scale, lambdas, lags), history
 
 

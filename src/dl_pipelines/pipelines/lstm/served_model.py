@@ -76,4 +76,5 @@ class RawWindowForecaster(mlflow.pyfunc.PythonModel):
         return self.network.predict(np.asarray(model_input, dtype="float32"), batch_size=512, verbose=0)
 
 
+# What MLflow serves when it runs this file; a harmless global where the project imports the layers.
 mlflow.models.set_model(RawWindowForecaster())

@@ -76,7 +76,7 @@ class ForecasterSettings(Settings):
     units: Count
     layers: Count
     dropout: DropoutRate = 0.0
-    residual: Flag
+    residual: Literal["auto"] | Flag
 
 
 class ForecastSettings(Settings):

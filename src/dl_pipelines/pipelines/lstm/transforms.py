@@ -26,24 +26,22 @@ def check_length(rows: int, split: ChronologicalSplit, preprocessing: Preprocess
         raise ConfigurationError(f"{source} {problem}.")
 
 
-# Median spacing of the dates (days) -> values per season: the periods forecasting practice uses
-# (R's forecast::frequency, the M4 competition): daily 7, weekly 52, monthly 12, quarterly 4.
-_SEASONS = ((1.5, 7), (8.5, 52), (32, 12), (93, 4))
+# Median spacing of the dates (days, from-to) -> values per season: the periods forecasting
+# practice uses (R's forecast::frequency, the M4 competition).
+_SEASONS = ((0.5, 1.5, 7), (6, 8.5, 52), (27, 32, 12), (88, 93, 4))
 
 
 def season_of(time: np.ndarray, time_kind: str) -> int:
-    """Values per season from the dates' spacing; 1 (no season) for yearly data, row numbers or
-    spacings that match no calendar period. Daily data without weekend dates (trading days) has
-    a season of 5."""
+    """Values per season from the dates' spacing: daily 7 (trading days, with no weekend date,
+    5), weekly 52, monthly 12, quarterly 4; 1 (no season) for yearly data, row numbers or a
+    spacing that matches no calendar period."""
     if time_kind != "date" or len(time) < 3:
         return 1
     dates = pd.DatetimeIndex(pd.to_datetime(time))
     days = float(np.median(np.diff(dates.to_numpy()).astype("timedelta64[s]").astype(float))) / 86_400
-    for longest, season in _SEASONS:
-        if days <= longest:
-            if season == 7 and not (dates.dayofweek >= 5).any():
-                return 5
-            return season if days >= {7: 0.5, 52: 6, 12: 27, 4: 88}[season] else 1
+    for shortest, longest, season in _SEASONS:
+        if shortest <= days <= longest:
+            return 5 if season == 7 and not (dates.dayofweek >= 5).any() else season
     return 1
 
 
@@ -79,6 +77,13 @@ def network_arrays(x: np.ndarray, y: np.ndarray, lambdas: np.ndarray | None, lag
     changes = difference(power(np.concatenate([x, y], axis=1), lambdas), lags, axis=1)
     scaled = ((changes - offset) / scale).astype("float32")
     return scaled[:, :time_steps], scaled[:, time_steps:]
+
+
+def last_value_beats_mean(values: np.ndarray) -> bool:
+    """Whether each value is closer to the one before it than to the mean (MAE over the rows and
+    series): ``residual: auto``, which makes the network forecast the change from the last value
+    only where that naive forecast beats the constant one on the training part."""
+    return bool(np.abs(np.diff(values, axis=0)).mean() < np.abs(values - values.mean(axis=0)).mean())
 
 
 def fit_power(train: np.ndarray, transform: str, source: str) -> np.ndarray | None:

@@ -7,6 +7,7 @@ from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.images import ingest_images, split_images
+from dl_pipelines.core.sweep import plot_sweep
 from dl_pipelines.pipelines.cnn import nodes
 from tests.helpers import app_settings, raw_params
 
@@ -110,12 +111,13 @@ def test_zero_epochs_gives_an_untrained_model_and_empty_history(model_input):
 
 
 def test_grid_search_returns_one_row_per_combination(model_input):
-    s = settings(grid_search__learning_rates=[0.001, 0.01], grid_search__l2_penalties=[0.0],
+    s = settings(grid_search__grid={"training.learning_rate": [0.001, 0.01], "model.l2": [0.0]},
                  grid_search__epochs=1)
-    results = nodes.grid_search(model_input, s.model, s.training, s.grid_search, s.seed)
-    assert results[["learning_rate", "l2"]].values.tolist() == [[0.001, 0.0], [0.01, 0.0]]
-    assert results["val_accuracy"].between(0, 1).all()
-    assert nodes.plot_grid_search(results).axes
+    results, histories = nodes.grid_search(model_input, s.model, s.training, s.grid_search, s.seed)
+    assert results[["training.learning_rate", "model.l2"]].values.tolist() == [[0.001, 0.0], [0.01, 0.0]]
+    assert results["best_val_accuracy"].between(0, 1).all() and (results["epochs"] == 1).all()
+    assert list(histories) == [f"training.learning_rate={lr} model.l2=0.0" for lr in (0.001, 0.01)]
+    assert plot_sweep(results, histories, s.grid_search).axes
 
 
 @pytest.mark.parametrize("change, culprit", [
@@ -132,7 +134,10 @@ def test_grid_search_returns_one_row_per_combination(model_input):
     ({"model__convs_per_block": 0}, "cnn.model.convs_per_block=0"),
     ({"model__batch_norm": "yes"}, "cnn.model.batch_norm='yes'"),
     ({"split__validation_fraction": 0}, "cnn.split.validation_fraction=0"),
-    ({"grid_search__learning_rates": []}, "cnn.grid_search.learning_rates=[]"),
+    ({"grid_search__grid": {"training.learning_rate": []}}, "cnn.grid_search.grid.training.learning_rate=[]"),
+    ({"grid_search__grid": {"training.learning_rat": [0.1]}},
+     "cnn.grid_search.grid names 'training.learning_rat', not a setting a sweep can change"),
+    ({"grid_search__grid": {"model.l2": [-1.0]}}, "cnn.grid_search.grid.model.l2 holds -1.0"),
     ({"preset": "mnist_fast"}, "cnn.preset='mnist_fast' is for dataset 'mnist'"),
     ({"training__reduce_lr_patience": 2, "training__learning_rate_decay": "cosine"},
      "cannot be combined"),

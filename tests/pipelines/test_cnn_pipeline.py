@@ -140,14 +140,15 @@ def test_a_stage_without_its_inputs_names_the_missing_file(project):
 def test_grid_search_logs_one_nested_run_per_combination_and_a_heatmap(project):
     run(project, "cnn_ingestion")
     run(project, "cnn_preprocessing")
-    run(project, "cnn_grid_search", grid_search={"epochs": 1, "learning_rates": [0.001, 0.01],
-                                                 "l2_penalties": [0.0, 0.001]})
+    grid = {"training.learning_rate": [0.001, 0.01], "model.l2": [0.0, 0.001]}
+    run(project, "cnn_grid_search", grid_search={"epochs": 1, "grid": grid})
     parent, _ = top_run("cnn_grid_search")
     runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
     children = runs[runs["tags.mlflow.parentRunId"] == parent.run_id]
     assert len(children) == 4
     assert set(children["tags.mlflow.runName"]) == {
-        "lr=0.001 l2=0.0", "lr=0.001 l2=0.001", "lr=0.01 l2=0.0", "lr=0.01 l2=0.001"}
+        f"training.learning_rate={lr} model.l2={l2}" for lr in (0.001, 0.01) for l2 in (0.0, 0.001)}
+    assert set(children["params.model.l2"]) == {"0.0", "0.001"}
     assert children["metrics.cnn.val_accuracy"].notna().all()
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(parent.run_id, "cnn")}
     assert "cnn/grid_search_heatmap.png" in artifacts

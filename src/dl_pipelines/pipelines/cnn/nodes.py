@@ -17,8 +17,9 @@ from sklearn.metrics import classification_report, confusion_matrix
 from dl_pipelines.core import plotting
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.settings import StandardTraining
-from dl_pipelines.core.training import compile_with, nested_run, train_model
-from dl_pipelines.pipelines.cnn.settings import EvaluationSettings, GridSearchSettings
+from dl_pipelines.core.sweep import SweepSettings, run_sweep
+from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.pipelines.cnn.settings import EvaluationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -61,24 +62,18 @@ def describe_classes(model_input: dict[str, np.ndarray]) -> list[str]:
     return [str(name) for name in model_input["class_names"]]
 
 
-def grid_search(model_input: dict[str, np.ndarray], model: ClassifierSettings,
-                training: StandardTraining, grid: GridSearchSettings, seed: int) -> pd.DataFrame:
-    """The course's grid search: train one model per learning rate x L2 penalty, each in its own
-    nested MLflow run, and report the best validation accuracy of each."""
-    rows = []
-    for learning_rate in grid.learning_rates:
-        for l2 in grid.l2_penalties:
-            name = f"lr={learning_rate} l2={l2}"
-            logger.info("Grid search: %s", name)
-            with nested_run(name, {"learning_rate": learning_rate, "l2": l2}):
-                _, history = _fit(model_input, model.model_copy(update={"l2": l2}),
-                                  training.model_copy(update={"epochs": grid.epochs,
-                                                              "learning_rate": learning_rate}),
-                                  seed, checkpoints=False)
-            rows.append({"learning_rate": learning_rate, "l2": l2,
-                         "val_accuracy": max(history.get("val_accuracy", [np.nan])),
-                         "val_loss": min(history.get("val_loss", [np.nan]))})
-    return pd.DataFrame(rows)
+def grid_search(model_input: dict[str, np.ndarray], model: ClassifierSettings, training: StandardTraining,
+                grid: SweepSettings, seed: int) -> tuple[pd.DataFrame, dict[str, dict[str, list[float]]]]:
+    """The course's grid search, a sweep (:mod:`dl_pipelines.core.sweep`): one model per
+    combination of ``cnn.grid_search.grid``, each in its own nested MLflow run.
+
+    Returns:
+        One row per combination with its best ``monitor`` value, and each one's history.
+    """
+    def fit(model: ClassifierSettings, training: StandardTraining) -> dict[str, list[float]]:
+        return _fit(model_input, model, training, seed, checkpoints=False)[1]
+
+    return run_sweep(grid, {"model": model, "training": training}, fit, "cnn.grid_search")
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -138,8 +133,4 @@ def plot_misclassified(predictions: dict[str, np.ndarray], model_input: dict[str
                                title=f"Misclassified test images (first {len(wrong)})")
 
 
-def plot_grid_search(results: pd.DataFrame) -> Figure:
-    """Heatmap of the best validation accuracy per learning rate x L2 penalty."""
-    table = results.pivot(index="learning_rate", columns="l2", values="val_accuracy")
-    return plotting.heatmap(table, title="Grid search: best validation accuracy")
 

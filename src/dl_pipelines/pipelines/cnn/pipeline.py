@@ -7,6 +7,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import plot_sweep
 from dl_pipelines.pipelines.cnn import inference, nodes
 
 
@@ -38,12 +39,11 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     grid_search = Pipeline([
         node(nodes.grid_search, ["cnn.model_input", "params:cnn.model", "params:cnn.training",
-                                 "params:cnn.grid_search", "params:cnn.seed"], "cnn.grid_search_report",
-             name="grid_search",
+                                 "params:cnn.grid_search", "params:cnn.seed"],
+             ["cnn.grid_search_report", "cnn.grid_search_histories"], name="grid_search",
              namespace="cnn.grid_search"),
-        node(nodes.plot_grid_search, "cnn.grid_search_report", "cnn.grid_search_heatmap_plot",
-             name="plot_grid_search",
-             namespace="cnn.grid_search"),
+        node(plot_sweep, ["cnn.grid_search_report", "cnn.grid_search_histories", "params:cnn.grid_search"],
+             "cnn.grid_search_heatmap_plot", name="plot_grid_search", namespace="cnn.grid_search"),
     ])
     scoring = Pipeline([
         node(inference.classify_images, ["cnn.new_inputs", "cnn.model", "cnn.class_names"],

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field
+from pydantic import model_validator
 
 from dl_pipelines.core.classifiers import ClassifierSettings
-from dl_pipelines.core.settings import (
-    AppSettings,
-    Count,
-    NonNegativeNumber,
-    PositiveNumber,
-    Settings,
-    SplitSettings,
-    StandardTraining,
-    WholeNumber,
-)
+from dl_pipelines.core.settings import AppSettings, Settings, SplitSettings, StandardTraining, WholeNumber
+from dl_pipelines.core.sweep import SweepSettings, check_grid
 
 
 class EvaluationSettings(Settings):
     misclassified_to_show: WholeNumber = 32
-
-
-class GridSearchSettings(Settings):
-    """The course's grid search: one model per learning rate x L2 penalty."""
-
-    learning_rates: Annotated[list[PositiveNumber], Field(min_length=1)]
-    l2_penalties: Annotated[list[NonNegativeNumber], Field(min_length=1)]
-    epochs: Count
 
 
 class CnnSettings(AppSettings):
@@ -37,4 +21,9 @@ class CnnSettings(AppSettings):
     model: ClassifierSettings
     training: StandardTraining
     evaluation: EvaluationSettings
-    grid_search: GridSearchSettings
+    grid_search: SweepSettings  # the course's learning rate x L2 grid, a sweep like any other
+
+    @model_validator(mode="after")
+    def _the_grid_names_valid_settings(self) -> CnnSettings:
+        check_grid(self.grid_search.grid, {"model": self.model, "training": self.training}, "cnn.grid_search")
+        return self

@@ -84,7 +84,7 @@ def test_iris_split_is_stratified_seeded_and_scaled_on_training_rows_only(iris):
 
 
 def test_split_refuses_a_table_of_another_dataset(iris):
-    with pytest.raises(ConfigurationError, match="ingested table is 'iris' but classification.dataset is 'xor'"):
+    with pytest.raises(ConfigurationError, match="table is 'iris' but classification.dataset is 'xor'"):
         split(iris[1], settings())
 
 
@@ -105,8 +105,9 @@ def test_models_have_the_course_layers():
     assert logistic.layers[-1].activation.__name__ == "softmax" and logistic.count_params() == 15
     binary = build_classifier(34, 2, ClassifierModelSettings(architecture="logistic"))
     assert binary.layers[-1].units == 1 and binary.layers[-1].activation.__name__ == "sigmoid"
-    dense = build_classifier(2, 2, ClassifierModelSettings(architecture="dense", units=[8, 4], activation="tanh",
-                                                           dropout=0.2, l2=0.01))
+    options = ClassifierModelSettings(architecture="dense", units=[8, 4], activation="tanh", dropout=0.2,
+                                      l2=0.01)
+    dense = build_classifier(2, 2, options)
     names = [type(layer).__name__ for layer in dense.layers]
     assert names == ["InputLayer", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
     assert [layer.units for layer in dense.layers if hasattr(layer, "units")] == [8, 4, 1]
@@ -136,7 +137,8 @@ def test_training_and_evaluation_report_every_metric_of_three_classes(iris):
     folds = pd.DataFrame({"fold": [1], "accuracy": [0.9], "baseline_accuracy": [0.8]})
     scores, report, predictions = nodes.evaluate_classifier(model, arrays, folds)
     expected = {"test_accuracy", "test_loss", "baseline_test_accuracy", "baseline_test_loss",
-                "cv_accuracy_mean", "cv_accuracy_std", "baseline_cv_accuracy_mean", "baseline_cv_accuracy_std",
+                "cv_accuracy_mean", "cv_accuracy_std", "baseline_cv_accuracy_mean",
+                "baseline_cv_accuracy_std",
                 *[f"test_{stat}_{which}" for stat in ("precision", "recall", "f1")
                   for which in ("macro", "class_0", "class_1", "class_2")]}
     assert set(scores) == expected  # no ROC AUC for three classes
@@ -197,8 +199,9 @@ def test_csv_text_features_are_one_hot_encoded_and_served_from_raw_rows(flowers)
                                       "only ('tall' in all 40 rows); a classifier needs two classes or more"),
     (lambda f: f.drop(columns="kind"), "Column 'kind' (classification.data.target) is not in {path} (all 40 "
                                        "rows lack it); its columns are: size, weight, colour."),
-    (lambda f: f.assign(weight=["heavy"] * 40), "Column 'weight' of {path} is not numeric: 40 of 40 rows hold "
-                                                "text such as 'heavy'; list it in classification.data.categorical"),
+    (lambda f: f.assign(weight=["heavy"] * 40),
+     "Column 'weight' of {path} is not numeric: 40 of 40 rows hold text such as 'heavy'; list it in "
+     "classification.data.categorical"),
     (lambda f: f.assign(kind=["a"] + ["b"] * 39), "Class 'a' of column 'kind' of {path} has only one row"),
 ])
 def test_bad_csv_files_stop_with_one_line_naming_the_culprit(flowers, change, expected):
@@ -237,7 +240,7 @@ def test_documented_presets_are_valid_and_fill_every_null():
         user = {"data__target": "label"} if name == "csv" else {}  # the csv preset leaves it to you
         s = settings(dataset=name, **user)
         assert s.model.architecture == preset["model"]["architecture"]
-        assert s.model.units == preset["model"]["units"]
+        assert s.model.units == preset["model"]["units"] and s.model.dropout == preset["model"]["dropout"]
         assert s.training.learning_rate == preset["training"]["learning_rate"]
         assert s.cross_validation.folds == preset["cross_validation"]["folds"]
         assert s.data.target == preset.get("data", {}).get("target", "label")
@@ -259,5 +262,5 @@ def test_inference_classifies_the_rows_of_new_files(iris, tmp_path):
     np.testing.assert_allclose(table.iloc[1:, -3:].to_numpy(), served.to_numpy(), atol=1e-6)
     assert table["predicted_class"].tolist()[1:] == served.idxmax(axis=1).tolist()
     rows.assign(petal_width="wide").to_csv(tmp_path / "b.csv", index=False)
-    with pytest.raises(ConfigurationError, match=r"Column 'petal_width' of .*b.csv is not numeric: data row 1"):
+    with pytest.raises(ConfigurationError, match=r"Column 'petal_width' of .*b.csv is not numeric: data row"):
         inference.classify_new_rows(files, model, transform, ["setosa", "versicolor", "virginica"])

@@ -17,7 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import Settings
-from dl_pipelines.core.user_files import file_name, read_csv
+from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,23 @@ ColumnName = Annotated[str, Field(min_length=1)]
 
 class TableColumns(Settings):
     """``<app>.data``: the target column, the feature columns (null: every other column) and the
-    features to one-hot encode. A subclass names its app in ``APP`` for the messages."""
+    features to one-hot encode. A subclass names its app in ``APP`` and what its target holds in
+    ``TARGET``, for the messages."""
 
     APP: ClassVar[str] = "app"
+    TARGET: ClassVar[str] = "the column to predict"
 
     target: ColumnName | None = None
     features: Annotated[list[ColumnName], Field(min_length=1)] | None = None
     categorical: list[ColumnName] | None = None
+
+    @model_validator(mode="after")
+    def _target_named(self) -> TableColumns:
+        # Checked once the preset has filled the nulls: the csv preset leaves the target to the user.
+        if self.target is None:
+            raise ValueError(f"Parameter {self.APP}.data.target is not set; expected the name of "
+                             f"{self.TARGET} (--params {self.APP}.data.target=<column>)")
+        return self
 
     @model_validator(mode="after")
     def _categorical_among_features(self) -> TableColumns:
@@ -94,15 +104,30 @@ def check_table(table: pd.DataFrame, data: TableColumns, source: str, numeric_ta
         raise ConfigurationError(f"{source} has only {rows} rows; expected at least 5 to split.")
 
 
-def typed_features(table: pd.DataFrame, data: TableColumns) -> dict[str, pd.Series]:
-    """The feature columns of a checked table: categories as text, numbers as numbers.
+def read_table(dataset: str, user_csv: OpenFile | None, app: str, load: Callable[[], pd.DataFrame]
+               ) -> tuple[pd.DataFrame, str]:
+    """The user's CSV file (``<app>.dataset=csv``) or the app's own dataset ``load`` reads, and how
+    messages name it."""
+    if dataset == "csv":
+        file = require_user_file(user_csv, app)
+        return read_csv(file), file_name(file)
+    return load(), f"the {dataset} data"
+
+
+def typed_columns(table: pd.DataFrame, data: TableColumns, target_type: str) -> pd.DataFrame:
+    """The columns of a checked table the app keeps: the features (categories as text, numbers as
+    numbers), the target as ``target_type`` and the published split.
 
     Numbers keep their kind (whole numbers stay int64), so the served model's signature takes
     rows exactly as read from the data: MLflow will not cast int64 into a float64 column.
     """
     categorical = list(data.categorical or [])
-    return {c: table[c].astype(str) if c in categorical else pd.to_numeric(table[c])
-            for c in feature_columns(table, data)}
+    columns = {c: table[c].astype(str) if c in categorical else pd.to_numeric(table[c])
+               for c in feature_columns(table, data)}
+    columns[data.target] = table[data.target].astype(target_type)
+    if SPLIT_COLUMN in table.columns:
+        columns[SPLIT_COLUMN] = table[SPLIT_COLUMN].astype(str)
+    return pd.DataFrame(columns)
 
 
 def check_ingested(table: pd.DataFrame, app: str, dataset: str, columns: list[str]) -> None:

@@ -17,13 +17,12 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.settings import SplitSettings, StandardTraining
 from dl_pipelines.core.table_serving import TrainedTableModel, class_probabilities
 from dl_pipelines.core.tables import (
-    SPLIT_COLUMN,
     check_ingested,
     check_table,
     feature_columns,
-    typed_features,
+    read_table,
+    typed_columns,
 )
-from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
 from dl_pipelines.pipelines.classification.metrics import baseline_model, cross_validation, scores, summary
 from dl_pipelines.pipelines.classification.models import fit_classifier
 from dl_pipelines.pipelines.classification.settings import (
@@ -50,22 +49,14 @@ def ingest_table(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
     is missing, text in a numeric feature, or a target of one class stops the run here with one
     line naming file, column and rows.
     """
-    if dataset == "csv":
-        file = require_user_file(user_csv, "classification")
-        table, source = read_csv(file), file_name(file)
-    else:
-        table, source = load_table(dataset, raw_files), f"the {dataset} data"
+    table, source = read_table(dataset, user_csv, "classification", lambda: load_table(dataset, raw_files))
     check_table(table, data, source, numeric_target=False)
-    columns = typed_features(table, data)
-    columns[data.target] = table[data.target].astype(str)
-    if SPLIT_COLUMN in table.columns:
-        columns[SPLIT_COLUMN] = table[SPLIT_COLUMN].astype(str)
-    result = pd.DataFrame(columns)
+    result = typed_columns(table, data, "str")
     check_classes(result[data.target], source)
     result.attrs["dataset"] = dataset
-    counts = result[data.target].value_counts().sort_index()
-    logger.info("%s: %d rows, %d features, classes of %s: %s", dataset, len(result), len(columns) - 1
-                - (SPLIT_COLUMN in columns), data.target, ", ".join(f"{k} x{v}" for k, v in counts.items()))
+    counts = ", ".join(f"{k} x{v}" for k, v in result[data.target].value_counts().sort_index().items())
+    logger.info("%s: %d rows, %d features, classes of %s: %s", dataset, len(result),
+                len(feature_columns(table, data)), data.target, counts)
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from dl_pipelines.core.settings import (
     AppSettings,
@@ -25,6 +25,7 @@ from dl_pipelines.core.tables import TableColumns
 
 class DataSettings(TableColumns):
     APP = "classification"
+    TARGET = "the column of class labels"
 
 
 class PreprocessingSettings(Settings):
@@ -51,10 +52,3 @@ class ClassificationSettings(AppSettings):
     model: ClassifierModelSettings
     training: StandardTraining
     cross_validation: CrossValidationSettings
-
-    @model_validator(mode="after")
-    def _target_named(self) -> ClassificationSettings:
-        if self.data.target is None:
-            raise ValueError("classification.data.target is not set; expected the name of the column "
-                             "of class labels (--params classification.data.target=<column>)")
-        return self

@@ -23,10 +23,10 @@ from dl_pipelines.core.tables import (
     check_table,
     feature_columns,
     fit_transform,
-    typed_features,
+    read_table,
+    typed_columns,
 )
 from dl_pipelines.core.training import compile_with, train_model
-from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
 from dl_pipelines.pipelines.regression.metrics import baseline_model, scores
 from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
 from dl_pipelines.pipelines.regression.settings import (
@@ -57,18 +57,10 @@ def ingest_table(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
         A table of raw feature values (numbers, categories as text), the float64 target, and
         ``_split`` where the dataset has a published split; ``attrs["dataset"]`` names it.
     """
-    if dataset == "csv":
-        file = require_user_file(user_csv, "regression")
-        table, source = read_csv(file), file_name(file)
-    else:
-        table, source = load_table(dataset, raw_files), f"the {dataset} data"
+    table, source = read_table(dataset, user_csv, "regression", lambda: load_table(dataset, raw_files))
     check_table(table, data, source)
     features, categorical = feature_columns(table, data), list(data.categorical or [])
-    columns = typed_features(table, data)
-    columns[data.target] = table[data.target].astype("float64")
-    if SPLIT_COLUMN in table.columns:
-        columns[SPLIT_COLUMN] = table[SPLIT_COLUMN].astype(str)
-    result = pd.DataFrame(columns)
+    result = typed_columns(table, data, "float64")
     result.attrs["dataset"] = dataset
     logger.info("%s: %d rows, target %s, %d features (%d categorical)", dataset, len(result),
                 data.target, len(features), len(categorical))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from dl_pipelines.core.settings import (
     AppSettings,
@@ -62,10 +62,3 @@ class RegressionSettings(AppSettings):
     model: RegressionModelSettings
     training: StandardTraining
     gradient_tape: GradientTapeSettings
-
-    @model_validator(mode="after")
-    def _target_named(self) -> RegressionSettings:
-        if self.data.target is None:
-            raise ValueError("regression.data.target is not set; expected the name of the column to "
-                             "predict (--params regression.data.target=<column>)")
-        return self

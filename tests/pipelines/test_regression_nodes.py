@@ -5,9 +5,9 @@ import pytest
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.table_serving import TrainedTableModel
 from dl_pipelines.pipelines.regression import figures, nodes, sources
 from dl_pipelines.pipelines.regression.models import build_regressor
-from dl_pipelines.pipelines.regression.serving import TrainedRegressor
 from dl_pipelines.pipelines.regression.settings import RegressionModelSettings
 from tests.helpers import app_settings, raw_params
 
@@ -126,7 +126,7 @@ def test_csv_categorical_column_is_one_hot_encoded_and_served_from_raw_rows(hous
     arrays, transform, test_rows = split(table, s)
     assert list(arrays["feature_names"]) == ["rooms", "area", "city_Lyon", "city_Nice", "city_Paris"]
     model = build_regressor(5, regressor(architecture="linear", l2=0.0))
-    served = TrainedRegressor(model, transform, test_rows.drop(columns="price").head(3))
+    served = TrainedTableModel(model, transform, test_rows.drop(columns="price").head(3))
     expected = model.predict(arrays["x_test"][:3], verbose=0).reshape(-1)
     np.testing.assert_allclose(served.predict(served.example), expected, rtol=1e-5)
     # An unseen category is encoded as all zeros, not an error.

@@ -15,13 +15,20 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.core.table_serving import TrainedTableModel
+from dl_pipelines.core.tables import (
+    SPLIT_COLUMN,
+    check_ingested,
+    check_table,
+    feature_columns,
+    fit_transform,
+    read_table,
+    typed_columns,
+)
 from dl_pipelines.core.training import compile_with, train_model
-from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
 from dl_pipelines.pipelines.regression.metrics import baseline_model, scores
 from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
-from dl_pipelines.pipelines.regression.serving import TrainedRegressor
 from dl_pipelines.pipelines.regression.settings import (
     DataSettings,
     GradientTapeSettings,
@@ -29,13 +36,7 @@ from dl_pipelines.pipelines.regression.settings import (
     RegressionModelSettings,
     RegressionSplit,
 )
-from dl_pipelines.pipelines.regression.sources import (
-    SPLIT_COLUMN,
-    check_table,
-    feature_columns,
-    load_table,
-)
-from dl_pipelines.pipelines.regression.transforms import make_transform
+from dl_pipelines.pipelines.regression.sources import load_table
 
 logger = logging.getLogger(__name__)
 
@@ -56,21 +57,10 @@ def ingest_table(raw_files: RawFiles, user_csv: OpenFile | None, dataset: str,
         A table of raw feature values (numbers, categories as text), the float64 target, and
         ``_split`` where the dataset has a published split; ``attrs["dataset"]`` names it.
     """
-    if dataset == "csv":
-        file = require_user_file(user_csv, "regression")
-        table, source = read_csv(file), file_name(file)
-    else:
-        table, source = load_table(dataset, raw_files), f"the {dataset} data"
+    table, source = read_table(dataset, user_csv, "regression", lambda: load_table(dataset, raw_files))
     check_table(table, data, source)
     features, categorical = feature_columns(table, data), list(data.categorical or [])
-    # Numbers keep their kind (whole numbers stay int64), so the served model's signature takes
-    # rows exactly as read from the data: MLflow will not cast int64 into a float64 column.
-    columns = {c: table[c].astype(str) if c in categorical else pd.to_numeric(table[c])
-               for c in features}
-    columns[data.target] = table[data.target].astype("float64")
-    if SPLIT_COLUMN in table.columns:
-        columns[SPLIT_COLUMN] = table[SPLIT_COLUMN].astype(str)
-    result = pd.DataFrame(columns)
+    result = typed_columns(table, data, "float64")
     result.attrs["dataset"] = dataset
     logger.info("%s: %d rows, target %s, %d features (%d categorical)", dataset, len(result),
                 data.target, len(features), len(categorical))
@@ -94,18 +84,9 @@ def split_table(table: pd.DataFrame, dataset: str, data: DataSettings, split: Re
         The transformed arrays (float32) with the feature names, the fitted transform, and the
         raw test rows (features and target) that the served model is checked against.
     """
-    ingested = table.attrs.get("dataset")
-    if ingested != dataset:
-        raise ConfigurationError(
-            f"The ingested table is {ingested!r} but regression.dataset is {dataset!r}: "
-            "run the ingestion stage first (kedro run --pipelines=regression_ingestion --params "
-            f"regression.dataset={dataset}).")
-    target, categorical = data.target, list(data.categorical or [])
+    target = data.target
     features = feature_columns(table, data)
-    if missing := [c for c in [target, *features] if c not in table.columns]:
-        raise ConfigurationError(
-            f"Column {missing[0]!r} is not in the ingested table: run the ingestion stage again "
-            "(kedro run --pipelines=regression_ingestion).")
+    check_ingested(table, "regression", dataset, [target, *features])
     if SPLIT_COLUMN in table.columns:
         train_rows = table[table[SPLIT_COLUMN] == "train"]
         test_rows = table[table[SPLIT_COLUMN] == "test"]
@@ -116,9 +97,7 @@ def split_table(table: pd.DataFrame, dataset: str, data: DataSettings, split: Re
     if split.validation_fraction > 0:
         train_rows, val_rows = train_test_split(train_rows, test_size=split.validation_fraction,
                                                 random_state=seed)
-    numeric = [c for c in features if c not in categorical]
-    transform = make_transform(numeric, categorical, preprocessing.scale)
-    transform.fit(train_rows[features])
+    transform = fit_transform(train_rows, data, preprocessing.scale)
 
     def arrays(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(transform.transform(rows[features]), dtype="float32")
@@ -239,10 +218,10 @@ def evaluate_regressor(model: keras.Model, model_input: dict[str, np.ndarray],
 
 
 def package_model(model: keras.Model, transform: ColumnTransformer, test_rows: pd.DataFrame,
-                  data: DataSettings) -> TrainedRegressor:
+                  data: DataSettings) -> TrainedTableModel:
     """Put the fitted transform in front of the network for serving; a few raw test rows (without
     the target ``regression.data.target``) are the input example that MLflow reads the signature
     from."""
     target = data.target
-    return TrainedRegressor(network=model, transform=transform,
+    return TrainedTableModel(network=model, transform=transform,
                             example=test_rows.drop(columns=[target]).head(5))

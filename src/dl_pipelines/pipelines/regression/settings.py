@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from dl_pipelines.core.settings import (
     AppSettings,
@@ -23,22 +23,11 @@ from dl_pipelines.core.settings import (
     StandardTraining,
     WholeNumber,
 )
+from dl_pipelines.core.tables import TableColumns
 
-ColumnName = Annotated[str, Field(min_length=1)]
 
-
-class DataSettings(Settings):
-    target: ColumnName | None = None
-    features: Annotated[list[ColumnName], Field(min_length=1)] | None = None
-    categorical: list[ColumnName] | None = None
-
-    @model_validator(mode="after")
-    def _categorical_among_features(self) -> DataSettings:
-        extra = [c for c in self.categorical or [] if self.features and c not in self.features]
-        if extra:
-            raise ValueError(f"Column {extra[0]!r} is in regression.data.categorical but not among the "
-                             "features; add it to regression.data.features")
-        return self
+class DataSettings(TableColumns):
+    APP = "regression"
 
 
 class RegressionSplit(Settings):
@@ -73,10 +62,3 @@ class RegressionSettings(AppSettings):
     model: RegressionModelSettings
     training: StandardTraining
     gradient_tape: GradientTapeSettings
-
-    @model_validator(mode="after")
-    def _target_named(self) -> RegressionSettings:
-        if self.data.target is None:
-            raise ValueError("regression.data.target is not set; expected the name of the column to "
-                             "predict (--params regression.data.target=<column>)")
-        return self

@@ -1,4 +1,4 @@
-"""Readers of the regression app's datasets, and the checks of a table before it is used."""
+"""Readers of the regression app's datasets (the checks of a table are in ``core/tables.py``)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ import pandas as pd
 from sklearn.datasets import load_diabetes
 
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.tables import SPLIT_COLUMN
 from dl_pipelines.core.user_files import read_csv
-from dl_pipelines.pipelines.regression.settings import (
-    DataSettings,
-)
 
 logger = logging.getLogger(__name__)
 
-SPLIT_COLUMN = "_split"  # "train" / "test" where the dataset has a published split
 TOY_W, TOY_B = 2.0, -1.0  # the course's line y = 2x - 1
 BOSTON_COLUMNS = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX",
                   "PTRATIO", "B", "LSTAT"]
@@ -68,50 +64,3 @@ def load_table(name: str, raw_files: RawFiles) -> pd.DataFrame:
         name = "FuelConsumptionCo2.csv"
         return read_csv(fsspec.open(str(raw_files.fetch("fuel_consumption", [name])[name]), "rb"))
     raise ValueError(f"No reader for the regression dataset {name!r}.")
-
-
-def feature_columns(table: pd.DataFrame, data: DataSettings) -> list[str]:
-    """The feature columns: ``data.features``, or every column but the target and the split."""
-    if data.features:
-        return list(data.features)
-    return [c for c in table.columns if c not in (data.target, SPLIT_COLUMN)]
-
-
-def check_table(table: pd.DataFrame, data: DataSettings, source: str) -> None:
-    """Stop with one line naming the column and the rows affected when the table cannot be used:
-    a missing column, a missing value, text in a numeric column."""
-    rows = len(table)
-    target, categorical = data.target, list(data.categorical or [])
-    features = feature_columns(table, data)
-    for column, role in [(target, "regression.data.target"),
-                         *[(c, "regression.data.features") for c in features],
-                         *[(c, "regression.data.categorical") for c in categorical]]:
-        if column not in table.columns:
-            raise ConfigurationError(
-                f"Column {column!r} ({role}) is not in {source} (all {rows} rows lack it); "
-                f"its columns are: {', '.join(map(str, table.columns))}.")
-    extra = [c for c in categorical if c not in features]
-    if extra:
-        raise ConfigurationError(f"Column {extra[0]!r} is in regression.data.categorical but not "
-                                 "among the features; add it to regression.data.features.")
-    if not features:
-        raise ConfigurationError(f"{source} has no feature column besides the target {target!r}.")
-    for column in [target, *features]:
-        missing = table[column].isna()
-        if missing.any():
-            first = int(np.flatnonzero(missing.to_numpy())[0]) + 1
-            raise ConfigurationError(
-                f"Column {column!r} of {source} has no value in {int(missing.sum())} of {rows} rows "
-                f"(first: data row {first}); fill or drop those rows.")
-    for column in [target, *[c for c in features if c not in categorical]]:
-        text = pd.to_numeric(table[column], errors="coerce").isna()
-        if text.any():
-            example = table[column][text].iloc[0]
-            fix = ("the target must be a number" if column == target else
-                   "list it in regression.data.categorical to one-hot encode it, or leave it out of "
-                   "regression.data.features")
-            raise ConfigurationError(
-                f"Column {column!r} of {source} is not numeric: {int(text.sum())} of {rows} rows "
-                f"hold text such as {example!r}; {fix}.")
-    if rows < 5:
-        raise ConfigurationError(f"{source} has only {rows} rows; expected at least 5 to split.")

@@ -100,6 +100,20 @@ def test_the_users_csv_is_classified_and_recorded(project):
     assert served.metadata.get_input_schema().input_names() == ["size", "colour"]
     assert list(served.predict(rows.drop(columns="kind")).columns) == ["short", "tall"]
 
+    # The optimizer comparison is a sweep: a nested run per optimizer, one figure of their losses.
+    run(project, "classification_sweep", csv_path="data/flowers.csv", dataset="csv",
+        data={"target": "kind", "categorical": ["colour"]},
+        sweep={"grid": {"training.optimizer": ["sgd", "adam"]}, "epochs": 2})
+    parent, _ = top_run("classification_sweep")
+    children = mlflow.search_runs(experiment_names=["dl_pipelines"],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent.run_id}'")
+    assert sorted(children["tags.mlflow.runName"]) == ["training.optimizer=adam", "training.optimizer=sgd"]
+    assert children["metrics.classification.val_loss"].notna().all()
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(parent.run_id, "classification")}
+    assert {"classification/sweep.png", "classification/sweep_report.csv"} <= artifacts
+    report = pd.read_csv(project / "data/08_reporting/classification/sweep_report.csv")
+    assert report["training.optimizer"].tolist() == ["sgd", "adam"] and (report["epochs"] == 2).all()
+
 
 def test_a_csv_target_column_that_is_missing_stops_in_one_line(project):
     FLOWERS.to_csv(project / "data" / "flowers.csv", index=False)

@@ -31,11 +31,12 @@ History = dict[str, list[float]]
 
 
 class SweepSettings(Settings):
-    """``grid``: setting path -> values to try; ``epochs`` per combination; ``monitor``: the
-    history key the combinations are ranked by (its lowest value for a loss, else its highest)."""
+    """``grid``: setting path -> values to try; ``epochs`` per combination (None: the training
+    block's); ``monitor``: the history key the combinations are ranked by (its lowest value for a
+    loss, else its highest)."""
 
     grid: Annotated[dict[str, Annotated[list[Any], Field(min_length=1)]], Field(min_length=1)]
-    epochs: Count
+    epochs: Count | None = None
     monitor: str = "val_loss"
 
 
@@ -99,7 +100,7 @@ def run_sweep(sweep: SweepSettings, blocks: Mapping[str, Settings],
     """
     check_grid(sweep.grid, blocks, where)
     blocks = dict(blocks)
-    if "training" in blocks:
+    if "training" in blocks and sweep.epochs is not None:
         blocks["training"] = blocks["training"].model_copy(update={"epochs": sweep.epochs})
     rows, histories = [], {}
     grid = combinations(sweep.grid)

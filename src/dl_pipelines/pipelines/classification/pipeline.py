@@ -6,12 +6,13 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import plot_sweep
 from dl_pipelines.pipelines.classification import figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
-    """The app pipeline ``classification``, its four stages ``classification_<stage>`` and
-    ``classification_inference``."""
+    """The app pipeline ``classification``, its four stages ``classification_<stage>``,
+    ``classification_sweep`` and ``classification_inference``."""
     ingestion = Pipeline([
         node(nodes.ingest_table, ["raw_files", "user_csv", "params:classification.dataset",
                                   "params:classification.data"],
@@ -69,5 +70,15 @@ def create_pipelines() -> dict[str, Pipeline]:
               "classification.class_names"],
              "classification.predictions", name="classify_new_rows", namespace="classification.inference"),
     ])
+    sweep = Pipeline([
+        node(nodes.sweep_training, ["classification.model_input", "params:classification.model",
+                                    "params:classification.training", "params:classification.sweep",
+                                    "params:classification.seed"],
+             ["classification.sweep_report", "classification.sweep_histories"], name="sweep_training",
+             namespace="classification.sweep"),
+        node(plot_sweep, ["classification.sweep_report", "classification.sweep_histories",
+                          "params:classification.sweep"],
+             "classification.sweep_plot", name="plot_sweep", namespace="classification.sweep"),
+    ])
     return {**stage_pipelines("classification", ingestion, preprocessing, training, evaluation),
-            "classification_inference": scoring}
+            "classification_sweep": sweep, "classification_inference": scoring}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dl_pipelines.core.settings import (
     AppSettings,
@@ -20,6 +20,7 @@ from dl_pipelines.core.settings import (
     SplitSettings,
     StandardTraining,
 )
+from dl_pipelines.core.sweep import SweepSettings, check_grid
 from dl_pipelines.core.tables import TableColumns
 
 
@@ -52,3 +53,9 @@ class ClassificationSettings(AppSettings):
     model: ClassifierModelSettings
     training: StandardTraining
     cross_validation: CrossValidationSettings
+    sweep: SweepSettings  # kedro run --pipelines=classification_sweep
+
+    @model_validator(mode="after")
+    def _the_sweep_names_valid_settings(self) -> ClassificationSettings:
+        check_grid(self.sweep.grid, {"model": self.model, "training": self.training}, "classification.sweep")
+        return self

@@ -42,7 +42,13 @@ def ml_100k_zip(shared: Path, target: Path) -> None:
             archive.write(shared / "movielens_100k" / name, f"ml-100k/{name}")
 
 
-BUILT = {"boston_housing": ("boston_housing.npz", boston_npz), "ml-100k": ("ml-100k.zip", ml_100k_zip)}
+def ionosphere_data(shared: Path, target: Path) -> None:
+    """UCI names the file ionosphere.data; the shared copy is the same bytes as ionosphere.csv."""
+    target.write_bytes((shared / "ionosphere" / "ionosphere.csv").read_bytes())
+
+
+BUILT = {"boston_housing": ("boston_housing.npz", boston_npz), "ml-100k": ("ml-100k.zip", ml_100k_zip),
+         "ionosphere": ("ionosphere.data", ionosphere_data)}
 
 
 def write_sha256sums(folder: Path) -> None:

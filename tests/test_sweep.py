@@ -1,5 +1,6 @@
 """The shared sweep (core/sweep.py): combinations, validated changes, ranking and figures."""
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +8,8 @@ import pytest
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.sweep import SweepSettings, best, combinations, plot_sweep, run_sweep, with_changes
+from dl_pipelines.pipelines.autoencoder import create_pipelines
+from tests.helpers import run_pipeline, top_run
 
 TRAINING = StandardTraining(epochs=5, batch_size=8, learning_rate=0.01, learning_rate_decay="none",
                             optimizer="adam", early_stopping_patience=0)
@@ -47,7 +50,7 @@ def test_each_combination_trains_with_its_settings_and_is_ranked_by_its_best_val
     assert table["best_val_loss"].round(6).tolist() == [0.9, 0.3] and list(table["epochs"]) == [2, 2]
     assert list(histories) == ["training.optimizer=sgd", "training.optimizer=adam"]
     assert best([0.5, np.nan, 0.7], "val_accuracy") == 0.7 and best([0.5, 0.2], "val_loss") == 0.2
-    figure = plot_sweep(table, histories, sweep)
+    figure = plot_sweep(table, histories)
     assert len(figure.axes[0].lines) == 4  # training and validation loss of each optimizer
 
 
@@ -55,5 +58,29 @@ def test_two_settings_make_a_heatmap():
     sweep = SweepSettings(grid={"training.learning_rate": [0.1, 0.01], "model.l2": [0.0, 0.1]})
     table = pd.DataFrame([{**combo, "best_val_loss": i, "epochs": 1}
                           for i, combo in enumerate(combinations(sweep.grid))])
-    figure = plot_sweep(table, {}, sweep)
+    figure = plot_sweep(table, {})
     assert figure.axes[0].images  # imshow of the 2 x 2 grid
+
+
+@pytest.mark.slow
+def test_any_app_sweeps_its_own_training_one_nested_run_per_value(project):
+    # The autoencoder's training node returns its history fourth: the sweep keeps that one.
+    params = {"autoencoder": {"training": {"epochs": 1, "verbose": 0},
+                              "sweep": {"grid": {"training.learning_rate": [0.001, 0.003]}, "epochs": 1}}}
+    for pipeline in ("autoencoder_ingestion", "autoencoder_preprocessing", "autoencoder_sweep"):
+        run_pipeline(project, pipeline, params)
+    parent, _ = top_run("autoencoder_sweep")
+    children = mlflow.search_runs(experiment_names=["dl_pipelines"],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent.run_id}'")
+    names = sorted(children["tags.mlflow.runName"])
+    assert names == [f"training.learning_rate={lr}" for lr in (0.001, 0.003)]
+    report = pd.read_csv(project / "data/08_reporting/autoencoder/sweep_report.csv")
+    assert report["best_val_loss"].gt(0).all() and (report["epochs"] == 1).all()
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(parent.run_id, "autoencoder")}
+    assert {"autoencoder/sweep.png", "autoencoder/sweep_report.csv"} <= artifacts
+
+
+def test_a_sweep_without_a_grid_says_where_to_put_one():
+    sweep_training, _ = create_pipelines()["autoencoder_sweep"].nodes
+    with pytest.raises(ConfigurationError, match="Parameter autoencoder.sweep is not set; add a sweep block"):
+        sweep_training.func({}, {}, {}, 0, None)

@@ -8,7 +8,7 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.images import ingest_images, split_images
 from dl_pipelines.core.sweep import plot_sweep
-from dl_pipelines.pipelines.cnn import nodes
+from dl_pipelines.pipelines.cnn import create_pipelines, nodes
 from tests.helpers import app_settings, raw_params
 
 ARCHITECTURES = get_args(ClassifierSettings.model_fields["architecture"].annotation)
@@ -113,11 +113,12 @@ def test_zero_epochs_gives_an_untrained_model_and_empty_history(model_input):
 def test_grid_search_returns_one_row_per_combination(model_input):
     s = settings(grid_search__grid={"training.learning_rate": [0.001, 0.01], "model.l2": [0.0]},
                  grid_search__epochs=1)
-    results, histories = nodes.grid_search(model_input, s.model, s.training, s.grid_search, s.seed)
+    (sweep, _) = create_pipelines()["cnn_grid_search"].nodes  # the sweep's training, then its figure
+    results, histories = sweep.func(model_input, s.model, s.training, s.seed, s.grid_search)
     assert results[["training.learning_rate", "model.l2"]].values.tolist() == [[0.001, 0.0], [0.01, 0.0]]
     assert results["best_val_accuracy"].between(0, 1).all() and (results["epochs"] == 1).all()
     assert list(histories) == [f"training.learning_rate={lr} model.l2=0.0" for lr in (0.001, 0.01)]
-    assert plot_sweep(results, histories, s.grid_search).axes
+    assert plot_sweep(results, histories).axes
 
 
 @pytest.mark.parametrize("change, culprit", [

@@ -151,7 +151,7 @@ def test_grid_search_logs_one_nested_run_per_combination_and_a_heatmap(project):
     assert set(children["params.model.l2"]) == {"0.0", "0.001"}
     assert children["metrics.cnn.val_accuracy"].notna().all()
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(parent.run_id, "cnn")}
-    assert "cnn/grid_search_heatmap.png" in artifacts
+    assert {"cnn/grid_search.png", "cnn/grid_search_report.csv"} <= artifacts
 
 
 @pytest.mark.parametrize("params", [

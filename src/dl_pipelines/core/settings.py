@@ -103,12 +103,24 @@ class SplitSettings(Settings):
     test_fraction: Fraction = 0.2
 
 
+class SweepSettings(Settings):
+    """``grid``: setting path -> values to try; ``epochs`` per combination (None: the training
+    block's); ``monitor``: the history key the combinations are ranked by (its lowest value for a
+    loss, else its highest)."""
+
+    grid: Annotated[dict[str, Annotated[list[Any], Field(min_length=1)]], Field(min_length=1)]
+    epochs: Count | None = None
+    monitor: str = "val_loss"
+
+
 class AppSettings(Settings):
-    """An app's parameters: the dataset, the preset and the seed, then the app's own blocks."""
+    """An app's parameters: the dataset, the preset and the seed, then the app's own blocks, and
+    the grid of ``kedro run --pipelines=<app>_sweep`` (:mod:`dl_pipelines.core.sweep`)."""
 
     dataset: str
     preset: str | None = None
     seed: WholeNumber = 42
+    sweep: SweepSettings | None = None
 
 
 def fill_nulls(explicit: Any, defaults: Any) -> Any:

@@ -10,34 +10,27 @@ course's learning-rate x L2 grid search).
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
+import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from kedro.pipeline import Pipeline, node
 from matplotlib.figure import Figure
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.settings import Count, Settings
+from dl_pipelines.core.settings import Settings, SweepSettings
 from dl_pipelines.core.training import nested_run
 
 logger = logging.getLogger(__name__)
 
 History = dict[str, list[float]]
-
-
-class SweepSettings(Settings):
-    """``grid``: setting path -> values to try; ``epochs`` per combination (None: the training
-    block's); ``monitor``: the history key the combinations are ranked by (its lowest value for a
-    loss, else its highest)."""
-
-    grid: Annotated[dict[str, Annotated[list[Any], Field(min_length=1)]], Field(min_length=1)]
-    epochs: Count | None = None
-    monitor: str = "val_loss"
 
 
 def combinations(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
@@ -115,28 +108,71 @@ def run_sweep(sweep: SweepSettings, blocks: Mapping[str, Settings],
     return pd.DataFrame(rows), histories
 
 
-def plot_sweep(table: pd.DataFrame, histories: Mapping[str, History], sweep: SweepSettings) -> Figure:
-    """One setting: every combination's training (solid) and validation (dashed) loss by epoch.
-    Two settings: a heatmap of ``best_<monitor>``. More: ``best_<monitor>`` by combination."""
-    monitor = sweep.monitor
-    settings = list(sweep.grid)
+def plot_sweep(table: pd.DataFrame, histories: Mapping[str, History]) -> Figure:
+    """One setting: every combination's monitored metric by epoch (a validation metric dashed,
+    beside its training counterpart). Two settings: a heatmap of ``best_<monitor>``. More:
+    ``best_<monitor>`` by combination. The settings and the monitor are the table's columns."""
+    (ranked,) = [column for column in table.columns if column.startswith("best_")]
+    monitor = ranked.removeprefix("best_")
+    settings = [column for column in table.columns if column not in (ranked, "epochs")]
     if len(settings) == 2:
         pivot = table.pivot(index=settings[0], columns=settings[1], values=f"best_{monitor}")
         return plotting.heatmap(pivot, title=f"Sweep: best {monitor}")
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.subplots()
     if len(settings) == 1:
+        trained = monitor.removeprefix("val_")  # the training counterpart of a validation metric
+        curves = ([(trained, "-", " (train)"), (monitor, "--", " (validation)")] if trained != monitor
+                  else [(monitor, "-", "")])
         for index, (name, history) in enumerate(histories.items()):
             color = f"C{index % 10}"  # matplotlib's default cycle: one color per value
-            label = name.split("=", 1)[1]
-            for key, style, part in (("loss", "-", "train"), ("val_loss", "--", "validation")):
+            for key, style, part in curves:
                 if key in history:
                     epochs = np.arange(1, len(history[key]) + 1)
-                    ax.plot(epochs, history[key], color=color, ls=style, label=f"{label} ({part})")
-        ax.set(xlabel="epoch", ylabel="loss", title=f"Sweep over {settings[0]}: loss by epoch")
+                    ax.plot(epochs, history[key], color=color, ls=style, label=name.split("=", 1)[1] + part)
+        ax.set(xlabel="epoch", ylabel=trained, title=f"Sweep over {settings[0]}: {trained} by epoch")
         ax.legend(fontsize=8, ncols=2)
     else:
         ax.barh(list(histories), table[f"best_{monitor}"])
         ax.set(xlabel=f"best {monitor}", title="Sweep")
     ax.grid(alpha=0.3)
     return fig
+
+
+def sweep_pipeline(app: str, train: Callable[..., Any], inputs: list[str], history: int = 1,
+                   name: str = "sweep") -> Pipeline:
+    """``<app>_<name>``: the app's training node ``train`` (with its ``inputs``) once per
+    combination of ``<app>.<name>.grid``, then the sweep's table, curves and figure
+    (``<app>.<name>_report``, ``_histories``, ``_plot``).
+
+    ``train`` takes the settings blocks as ``model`` and ``training``; the sweep swaps them for
+    each combination's and keeps output ``history`` (the per-epoch history) of each training.
+    """
+    names, hints = list(inspect.signature(train).parameters), typing.get_type_hints(train)
+    where = f"{app}.{name}"
+
+    def typed(name: str, value: Any) -> Any:
+        """The settings block Kedro would build from ``train``'s type hint (this node has none)."""
+        hint = hints.get(name)
+        is_block = isinstance(value, dict) and isinstance(hint, type) and issubclass(hint, Settings)
+        return hint.model_validate(value) if is_block else value
+
+    def sweep_training(*values: Any) -> tuple[pd.DataFrame, dict[str, History]]:
+        *arguments, raw = values
+        if raw is None:
+            raise ConfigurationError(f"Parameter {where} is not set; add a sweep block with its grid to "
+                                     f"conf/base/parameters_{app}.yml (docs/sweeps.md).")
+        sweep = raw if isinstance(raw, SweepSettings) else SweepSettings.model_validate(raw)
+        bound = {name: typed(name, value) for name, value in zip(names, arguments, strict=True)}
+
+        def fit(**blocks: Settings) -> History:
+            return train(**{**bound, **blocks})[history]
+
+        return run_sweep(sweep, {"model": bound["model"], "training": bound["training"]}, fit, where)
+
+    return Pipeline([
+        node(sweep_training, [*inputs, f"params:{where}"], [f"{where}_report", f"{where}_histories"],
+             name="sweep_training", namespace=where),
+        node(plot_sweep, [f"{where}_report", f"{where}_histories"], f"{where}_plot", name="plot_sweep",
+             namespace=where),
+    ])

@@ -7,7 +7,11 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.autoencoder import inference, nodes
+
+TRAINING_INPUTS = ["autoencoder.model_input", "params:autoencoder.model", "params:autoencoder.training",
+                   "params:autoencoder.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -15,8 +19,7 @@ def create_pipelines() -> dict[str, Pipeline]:
     ingestion, preprocessing = images.image_stages("autoencoder")
     training = Pipeline([
         node(nodes.train_autoencoder,
-             ["autoencoder.model_input", "params:autoencoder.model", "params:autoencoder.training",
-              "params:autoencoder.seed"],
+             TRAINING_INPUTS,
              ["autoencoder.model", "autoencoder.encoder", "autoencoder.decoder",
               "autoencoder.training_history"],
              name="train_autoencoder", namespace="autoencoder.training"),
@@ -53,4 +56,6 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="encode_images", namespace="autoencoder.inference"),
     ])
     return {**stage_pipelines("autoencoder", ingestion, preprocessing, training, evaluation),
+            "autoencoder_sweep": sweep_pipeline("autoencoder", nodes.train_autoencoder, TRAINING_INPUTS,
+                                                history=3),
             "autoencoder_inference": scoring}

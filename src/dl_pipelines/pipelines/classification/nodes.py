@@ -15,7 +15,6 @@ from sklearn.metrics import classification_report
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.settings import SplitSettings, StandardTraining
-from dl_pipelines.core.sweep import SweepSettings, run_sweep
 from dl_pipelines.core.table_serving import TrainedTableModel, class_probabilities
 from dl_pipelines.core.tables import (
     check_ingested,
@@ -101,17 +100,6 @@ def train_classifier(model_input: dict[str, np.ndarray], model: ClassifierModelS
     logger.info("Training %s on %s for up to %d epochs", model.architecture, model_input["dataset"],
                 training.epochs)
     return fit_classifier(model_input, model, training, seed)
-
-
-def sweep_training(model_input: dict[str, np.ndarray], model: ClassifierModelSettings,
-                   training: StandardTraining, sweep: SweepSettings, seed: int
-                   ) -> tuple[pd.DataFrame, dict[str, dict[str, list[float]]]]:
-    """The training over ``classification.sweep.grid`` (:mod:`dl_pipelines.core.sweep`), e.g. the
-    course's optimizer comparison: the same network with each optimizer, one nested run each."""
-    def fit(model: ClassifierModelSettings, training: StandardTraining) -> dict[str, list[float]]:
-        return fit_classifier(model_input, model, training, seed, checkpoints=False)[1]
-
-    return run_sweep(sweep, {"model": model, "training": training}, fit, "classification.sweep")
 
 
 def describe_classes(model_input: dict[str, np.ndarray]) -> list[str]:

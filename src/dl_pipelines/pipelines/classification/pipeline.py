@@ -6,8 +6,11 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.core.sweep import plot_sweep
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.classification import figures, inference, nodes
+
+TRAINING_INPUTS = ["classification.model_input", "params:classification.model",
+                   "params:classification.training", "params:classification.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -26,8 +29,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="split_table", namespace="classification.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_classifier, ["classification.model_input", "params:classification.model",
-                                      "params:classification.training", "params:classification.seed"],
+        node(nodes.train_classifier, TRAINING_INPUTS,
              ["classification.model", "classification.training_history"], name="train_classifier",
              namespace="classification.training"),
         node(nodes.describe_classes, "classification.model_input", "classification.class_names",
@@ -70,15 +72,6 @@ def create_pipelines() -> dict[str, Pipeline]:
               "classification.class_names"],
              "classification.predictions", name="classify_new_rows", namespace="classification.inference"),
     ])
-    sweep = Pipeline([
-        node(nodes.sweep_training, ["classification.model_input", "params:classification.model",
-                                    "params:classification.training", "params:classification.sweep",
-                                    "params:classification.seed"],
-             ["classification.sweep_report", "classification.sweep_histories"], name="sweep_training",
-             namespace="classification.sweep"),
-        node(plot_sweep, ["classification.sweep_report", "classification.sweep_histories",
-                          "params:classification.sweep"],
-             "classification.sweep_plot", name="plot_sweep", namespace="classification.sweep"),
-    ])
     return {**stage_pipelines("classification", ingestion, preprocessing, training, evaluation),
-            "classification_sweep": sweep, "classification_inference": scoring}
+            "classification_sweep": sweep_pipeline("classification", nodes.train_classifier, TRAINING_INPUTS),
+            "classification_inference": scoring}

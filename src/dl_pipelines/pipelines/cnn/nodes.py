@@ -17,7 +17,6 @@ from sklearn.metrics import classification_report, confusion_matrix
 from dl_pipelines.core import plotting
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.settings import StandardTraining
-from dl_pipelines.core.sweep import SweepSettings, run_sweep
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.cnn.settings import EvaluationSettings
 
@@ -60,20 +59,6 @@ def describe_classes(model_input: dict[str, np.ndarray]) -> list[str]:
     """The name of each class the model predicts, in output order: kept with the model, so that
     inference from a registered training needs none of its data."""
     return [str(name) for name in model_input["class_names"]]
-
-
-def grid_search(model_input: dict[str, np.ndarray], model: ClassifierSettings, training: StandardTraining,
-                grid: SweepSettings, seed: int) -> tuple[pd.DataFrame, dict[str, dict[str, list[float]]]]:
-    """The course's grid search, a sweep (:mod:`dl_pipelines.core.sweep`): one model per
-    combination of ``cnn.grid_search.grid``, each in its own nested MLflow run.
-
-    Returns:
-        One row per combination with its best ``monitor`` value, and each one's history.
-    """
-    def fit(model: ClassifierSettings, training: StandardTraining) -> dict[str, list[float]]:
-        return _fit(model_input, model, training, seed, checkpoints=False)[1]
-
-    return run_sweep(grid, {"model": model, "training": training}, fit, "cnn.grid_search")
 
 
 # --- evaluation --------------------------------------------------------------------------------

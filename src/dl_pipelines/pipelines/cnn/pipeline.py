@@ -7,16 +7,17 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.core.sweep import plot_sweep
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.cnn import inference, nodes
+
+TRAINING_INPUTS = ["cnn.model_input", "params:cnn.model", "params:cnn.training", "params:cnn.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``cnn``, its four stages ``cnn_<stage>``, and ``cnn_grid_search``."""
     ingestion, preprocessing = images.image_stages("cnn")
     training = Pipeline([
-        node(nodes.train_classifier,
-             ["cnn.model_input", "params:cnn.model", "params:cnn.training", "params:cnn.seed"],
+        node(nodes.train_classifier, TRAINING_INPUTS,
              ["cnn.model", "cnn.training_history"], name="train_classifier",
              namespace="cnn.training"),
         node(nodes.describe_classes, "cnn.model_input", "cnn.class_names", name="describe_classes",
@@ -37,14 +38,8 @@ def create_pipelines() -> dict[str, Pipeline]:
              "cnn.misclassified_plot", name="plot_misclassified",
              namespace="cnn.evaluation"),
     ])
-    grid_search = Pipeline([
-        node(nodes.grid_search, ["cnn.model_input", "params:cnn.model", "params:cnn.training",
-                                 "params:cnn.grid_search", "params:cnn.seed"],
-             ["cnn.grid_search_report", "cnn.grid_search_histories"], name="grid_search",
-             namespace="cnn.grid_search"),
-        node(plot_sweep, ["cnn.grid_search_report", "cnn.grid_search_histories", "params:cnn.grid_search"],
-             "cnn.grid_search_heatmap_plot", name="plot_grid_search", namespace="cnn.grid_search"),
-    ])
+    # The course's learning rate x L2 grid search: a sweep like any other.
+    grid_search = sweep_pipeline("cnn", nodes.train_classifier, TRAINING_INPUTS, name="grid_search")
     scoring = Pipeline([
         node(inference.classify_images, ["cnn.new_inputs", "cnn.model", "cnn.class_names"],
              "cnn.predictions", name="classify_images", namespace="cnn.inference"),

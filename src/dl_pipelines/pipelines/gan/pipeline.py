@@ -7,15 +7,18 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core import images
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.gan import figures, inference, nodes
+
+TRAINING_INPUTS = ["gan.model_input", "params:gan.model", "params:gan.training", "params:gan.sampling",
+                   "params:gan.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
     """The app pipeline ``gan`` and its four stages ``gan_<stage>``."""
     ingestion, preprocessing = images.image_stages("gan")
     training = Pipeline([
-        node(nodes.train_gan, ["gan.model_input", "params:gan.model", "params:gan.training",
-                               "params:gan.sampling", "params:gan.seed"],
+        node(nodes.train_gan, TRAINING_INPUTS,
              ["gan.generator", "gan.discriminator", "gan.training_history", "gan.progress"],
              name="train_gan", namespace="gan.training"),
     ])
@@ -50,4 +53,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["gan.samples", "gan.new_samples_plot"], name="generate_samples", namespace="gan.inference"),
     ])
     return {**stage_pipelines("gan", ingestion, preprocessing, training, evaluation),
+            "gan_sweep": sweep_pipeline("gan", nodes.train_gan, TRAINING_INPUTS, history=2),
             "gan_inference": scoring}

@@ -6,7 +6,10 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.lstm import baselines, figures, inference, nodes
+
+TRAINING_INPUTS = ["lstm.model_input", "params:lstm.model", "params:lstm.training", "params:lstm.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -24,7 +27,7 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     training = Pipeline([
         node(nodes.train_forecaster,
-             ["lstm.model_input", "params:lstm.model", "params:lstm.training", "params:lstm.seed"],
+             TRAINING_INPUTS,
              ["lstm.model", "lstm.training_history"], name="train_forecaster",
              namespace="lstm.training"),
         node(nodes.describe_series, "lstm.model_input", "lstm.series_description", name="describe_series",
@@ -54,4 +57,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              "lstm.predictions", name="forecast_new_history", namespace="lstm.inference"),
     ])
     return {**stage_pipelines("lstm", ingestion, preprocessing, training, evaluation),
+            "lstm_sweep": sweep_pipeline("lstm", nodes.train_forecaster, TRAINING_INPUTS),
             "lstm_inference": scoring}

@@ -6,7 +6,11 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.rbm import figures, inference, nodes
+
+TRAINING_INPUTS = ["rbm.model_input", "params:rbm.preprocessing", "params:rbm.model",
+                   "params:rbm.training", "params:rbm.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -24,8 +28,7 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     training = Pipeline([
         node(nodes.train_rbm,
-             ["rbm.model_input", "params:rbm.preprocessing", "params:rbm.model", "params:rbm.training",
-              "params:rbm.seed"], ["rbm.model", "rbm.training_history"],
+             TRAINING_INPUTS, ["rbm.model", "rbm.training_history"],
              name="train_rbm", namespace="rbm.training"),
     ])
     evaluation = Pipeline([
@@ -53,4 +56,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              "rbm.predictions", name="recommend_for_inputs", namespace="rbm.inference"),
     ])
     return {**stage_pipelines("rbm", ingestion, preprocessing, training, evaluation),
+            "rbm_sweep": sweep_pipeline("rbm", nodes.train_rbm, TRAINING_INPUTS),
             "rbm_inference": scoring}

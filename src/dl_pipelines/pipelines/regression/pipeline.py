@@ -6,7 +6,11 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
+from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.regression import figures, inference, nodes
+
+TRAINING_INPUTS = ["regression.model_input", "params:regression.model", "params:regression.training",
+                   "params:regression.seed"]
 
 
 def create_pipelines() -> dict[str, Pipeline]:
@@ -24,8 +28,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="split_table", namespace="regression.preprocessing"),
     ])
     training = Pipeline([
-        node(nodes.train_regressor, ["regression.model_input", "params:regression.model",
-                                    "params:regression.training", "params:regression.seed"],
+        node(nodes.train_regressor, TRAINING_INPUTS,
              ["regression.model", "regression.training_history"], name="train_regressor",
              namespace="regression.training"),
         node(nodes.fit_by_gradient_tape, ["regression.model_input", "params:regression.gradient_tape"],
@@ -61,4 +64,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              "regression.predictions", name="predict_new_rows", namespace="regression.inference"),
     ])
     return {**stage_pipelines("regression", ingestion, preprocessing, training, evaluation),
+            "regression_sweep": sweep_pipeline("regression", nodes.train_regressor, TRAINING_INPUTS),
             "regression_inference": scoring}

@@ -50,6 +50,7 @@ def test_each_combination_trains_with_its_settings_and_is_ranked_by_its_best_val
     assert table["best_val_loss"].round(6).tolist() == [0.9, 0.3] and list(table["epochs"]) == [2, 2]
     assert list(histories) == ["training.optimizer=sgd", "training.optimizer=adam"]
     assert best([0.5, np.nan, 0.7], "val_accuracy") == 0.7 and best([0.5, 0.2], "val_loss") == 0.2
+    assert best([0.03, 0.01], "reconstruction_error") == 0.01  # an error is a loss too
     figure = plot_sweep(table, histories)
     assert len(figure.axes[0].lines) == 4  # training and validation loss of each optimizer
 

@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dl_pipelines.core.class_reports import plot_confusion_matrix
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.classification import figures, inference, metrics, nodes, sources
@@ -144,7 +145,7 @@ def test_training_and_evaluation_report_every_metric_of_three_classes(iris):
     assert set(scores) == expected  # no ROC AUC for three classes
     assert list(report["class"][:3]) == ["setosa", "versicolor", "virginica"]
     np.testing.assert_allclose(predictions["probabilities"].sum(axis=1), 1, rtol=1e-5)
-    for figure in (figures.plot_learning_curves(history), figures.plot_confusion_matrix(predictions, arrays),
+    for figure in (figures.plot_learning_curves(history), plot_confusion_matrix(predictions, arrays),
                    figures.plot_cross_validation(folds)):
         assert figure.axes
     boundary = figures.plot_decision_boundary(model, transform, test_rows, arrays, s.data)

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.rbm import BernoulliRBM
 from dl_pipelines.pipelines.rbm import figures, movielens, nodes
-from dl_pipelines.pipelines.rbm.models import BernoulliRBM, recommender
+from dl_pipelines.pipelines.rbm.models import recommender
 from dl_pipelines.pipelines.rbm.ratings import (
     RatingsMatrix,
     ranking_metrics,

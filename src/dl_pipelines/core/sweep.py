@@ -69,11 +69,11 @@ def check_grid(grid: Mapping[str, list[Any]], blocks: Mapping[str, Settings], wh
 
 
 def best(values: list[float], monitor: str) -> float:
-    """The best value of a history: the lowest of a loss, else the highest."""
+    """The best value of a history: the lowest of a loss or an error, else the highest."""
     finite = [value for value in values if np.isfinite(value)]
     if not finite:
         return float("nan")
-    return min(finite) if "loss" in monitor else max(finite)
+    return min(finite) if "loss" in monitor or "error" in monitor else max(finite)
 
 
 def run_sweep(sweep: SweepSettings, blocks: Mapping[str, Settings],

@@ -9,7 +9,6 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from sklearn.compose import ColumnTransformer
-from sklearn.metrics import confusion_matrix
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.table_serving import class_probabilities, network_outputs
@@ -20,13 +19,6 @@ from dl_pipelines.pipelines.classification.settings import DataSettings
 def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
     """Training against validation loss (cross-entropy) and accuracy by epoch."""
     return plotting.learning_curves(history, title="classification: learning curves")
-
-
-def plot_confusion_matrix(predictions: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:
-    """Confusion matrix of the test predictions."""
-    names = [str(name) for name in model_input["class_names"]]
-    matrix = confusion_matrix(predictions["y_true"], predictions["y_pred"], labels=list(range(len(names))))
-    return plotting.confusion_matrix_figure(matrix, names)
 
 
 def plot_decision_boundary(model: keras.Model, transform: ColumnTransformer, test_rows: pd.DataFrame,

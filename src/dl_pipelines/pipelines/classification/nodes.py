@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from fsspec.core import OpenFile
 from sklearn.compose import ColumnTransformer
-from sklearn.metrics import classification_report
 
+from dl_pipelines.core.class_reports import describe_classes, per_class_report
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.settings import SplitSettings, StandardTraining
 from dl_pipelines.core.table_serving import TrainedTableModel, class_probabilities
@@ -102,12 +102,6 @@ def train_classifier(model_input: dict[str, np.ndarray], model: ClassifierModelS
     return fit_classifier(model_input, model, training, seed)
 
 
-def describe_classes(model_input: dict[str, np.ndarray]) -> list[str]:
-    """The name of each class the model predicts, in output order: kept with the model, so that
-    inference from a registered training needs none of its data."""
-    return [str(name) for name in model_input["class_names"]]
-
-
 # --- evaluation --------------------------------------------------------------------------------
 
 
@@ -136,25 +130,17 @@ def evaluate_classifier(model: keras.Model, model_input: dict[str, np.ndarray], 
         ``baseline_cv_accuracy_{mean,std}``; the per-class report as a table; the test predictions.
     """
     x_test, y_test = model_input["x_test"], model_input["y_test"]
-    names = [str(name) for name in model_input["class_names"]]
     probabilities = class_probabilities(model.predict(x_test, batch_size=1024, verbose=0))
     baseline_probabilities = baseline_model(model_input).predict_proba(x_test)
     predicted = probabilities.argmax(axis=1)
-    report = classification_report(y_test, predicted, labels=list(range(len(names))), target_names=names,
-                                   output_dict=True, zero_division=0)
+    per_class, table = per_class_report(y_test, predicted, describe_classes(model_input))
     metrics = {**scores(y_test, probabilities, "test"),
-               **scores(y_test, baseline_probabilities, "baseline_test"), **summary(folds)}
-    for stat in ("precision", "recall", "f1-score"):
-        key = stat.replace("-score", "")
-        metrics[f"test_{key}_macro"] = report["macro avg"][stat]
-        for index, name in enumerate(names):
-            metrics[f"test_{key}_class_{index}"] = report[name][stat]
+               **scores(y_test, baseline_probabilities, "baseline_test"), **summary(folds), **per_class}
     logger.info("Test accuracy %.4f (logistic baseline %.4f); %d-fold cross-validated accuracy "
                 "%.4f ± %.4f (baseline %.4f ± %.4f)", metrics["test_accuracy"],
                 metrics["baseline_test_accuracy"], len(folds), metrics["cv_accuracy_mean"],
                 metrics["cv_accuracy_std"], metrics["baseline_cv_accuracy_mean"],
                 metrics["baseline_cv_accuracy_std"])
-    table = pd.DataFrame(report).T.reset_index(names="class")
     predictions = {"y_true": y_test, "y_pred": predicted, "probabilities": probabilities,
                    "baseline_probabilities": baseline_probabilities}
     mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
@@ -167,4 +153,4 @@ def package_model(model: keras.Model, transform: ColumnTransformer, test_rows: p
     raw test rows (without the target) are the input example MLflow reads the signature from."""
     return TrainedTableModel(network=model, transform=transform,
                              example=test_rows.drop(columns=[data.target]).head(5),
-                             classes=[str(name) for name in model_input["class_names"]])
+                             classes=describe_classes(model_input))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node
 
+from dl_pipelines.core import class_reports
 from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.core.sweep import sweep_pipeline
 from dl_pipelines.pipelines.classification import figures, inference, nodes
@@ -32,7 +33,7 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.train_classifier, TRAINING_INPUTS,
              ["classification.model", "classification.training_history"], name="train_classifier",
              namespace="classification.training"),
-        node(nodes.describe_classes, "classification.model_input", "classification.class_names",
+        node(class_reports.describe_classes, "classification.model_input", "classification.class_names",
              name="describe_classes", namespace="classification.training"),
     ])
     evaluation = Pipeline([
@@ -50,7 +51,8 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(figures.plot_learning_curves, "classification.training_history",
              "classification.learning_curves_plot", name="plot_learning_curves",
              namespace="classification.evaluation"),
-        node(figures.plot_confusion_matrix, ["classification.test_predictions", "classification.model_input"],
+        node(class_reports.plot_confusion_matrix,
+             ["classification.test_predictions", "classification.model_input"],
              "classification.confusion_matrix_plot", name="plot_confusion_matrix",
              namespace="classification.evaluation"),
         node(figures.plot_decision_boundary,

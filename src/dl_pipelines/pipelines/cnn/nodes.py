@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.metrics import classification_report, confusion_matrix
 
 from dl_pipelines.core import plotting
+from dl_pipelines.core.class_reports import describe_classes, per_class_report
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
@@ -55,12 +55,6 @@ def train_classifier(model_input: dict[str, np.ndarray], model: ClassifierSettin
     return _fit(model_input, model, training, seed)
 
 
-def describe_classes(model_input: dict[str, np.ndarray]) -> list[str]:
-    """The name of each class the model predicts, in output order: kept with the model, so that
-    inference from a registered training needs none of its data."""
-    return [str(name) for name in model_input["class_names"]]
-
-
 # --- evaluation --------------------------------------------------------------------------------
 
 
@@ -73,21 +67,12 @@ def evaluate_classifier(model: keras.Model, model_input: dict[str, np.ndarray]
         and F1), the per-class report as a table, and the test predictions.
     """
     x_test, y_test = model_input["x_test"], model_input["y_test"]
-    class_names = [str(name) for name in model_input["class_names"]]
     probabilities = model.predict(x_test, batch_size=512, verbose=0)
     predicted = probabilities.argmax(axis=1)
     loss = float(keras.losses.sparse_categorical_crossentropy(y_test, probabilities).numpy().mean())
-    labels = list(range(len(class_names)))
-    report = classification_report(y_test, predicted, labels=labels, target_names=class_names,
-                                   output_dict=True, zero_division=0)
-    metrics = {"test_accuracy": float((predicted == y_test).mean()), "test_loss": loss}
-    for stat in ("precision", "recall", "f1-score"):
-        key = stat.replace("-score", "")
-        metrics[f"test_{key}_macro"] = report["macro avg"][stat]
-        for index, name in enumerate(class_names):
-            metrics[f"test_{key}_class_{index}"] = report[name][stat]
+    per_class, table = per_class_report(y_test, predicted, describe_classes(model_input))
+    metrics = {"test_accuracy": float((predicted == y_test).mean()), "test_loss": loss, **per_class}
     logger.info("Test accuracy %.4f, test loss %.4f", metrics["test_accuracy"], loss)
-    table = pd.DataFrame(report).T.reset_index(names="class")
     predictions = {"y_true": y_test, "y_pred": predicted, "probabilities": probabilities}
     mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
     return mlflow_metrics, table, predictions
@@ -96,15 +81,6 @@ def evaluate_classifier(model: keras.Model, model_input: dict[str, np.ndarray]
 def plot_learning_curves(history: dict[str, list[float]]) -> Figure:
     """Training against validation loss and accuracy by epoch."""
     return plotting.learning_curves(history, title="cnn: learning curves")
-
-
-def plot_confusion_matrix(predictions: dict[str, np.ndarray],
-                          model_input: dict[str, np.ndarray]) -> Figure:
-    """Confusion matrix of the test predictions."""
-    class_names = [str(name) for name in model_input["class_names"]]
-    matrix = confusion_matrix(predictions["y_true"], predictions["y_pred"],
-                              labels=list(range(len(class_names))))
-    return plotting.confusion_matrix_figure(matrix, class_names)
 
 
 def plot_misclassified(predictions: dict[str, np.ndarray], model_input: dict[str, np.ndarray],

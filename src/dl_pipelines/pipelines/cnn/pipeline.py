@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node
 
-from dl_pipelines.core import images
+from dl_pipelines.core import class_reports, images
 from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.core.sweep import sweep_pipeline
-from dl_pipelines.pipelines.cnn import inference, nodes
+from dl_pipelines.pipelines.cnn import nodes
 
 TRAINING_INPUTS = ["cnn.model_input", "params:cnn.model", "params:cnn.training", "params:cnn.seed"]
 
@@ -20,7 +20,7 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.train_classifier, TRAINING_INPUTS,
              ["cnn.model", "cnn.training_history"], name="train_classifier",
              namespace="cnn.training"),
-        node(nodes.describe_classes, "cnn.model_input", "cnn.class_names", name="describe_classes",
+        node(class_reports.describe_classes, "cnn.model_input", "cnn.class_names", name="describe_classes",
              namespace="cnn.training"),
     ])
     evaluation = Pipeline([
@@ -31,7 +31,7 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.plot_learning_curves, "cnn.training_history", "cnn.learning_curves_plot",
              name="plot_learning_curves",
              namespace="cnn.evaluation"),
-        node(nodes.plot_confusion_matrix, ["cnn.test_predictions", "cnn.model_input"],
+        node(class_reports.plot_confusion_matrix, ["cnn.test_predictions", "cnn.model_input"],
              "cnn.confusion_matrix_plot", name="plot_confusion_matrix",
              namespace="cnn.evaluation"),
         node(nodes.plot_misclassified, ["cnn.test_predictions", "cnn.model_input", "params:cnn.evaluation"],
@@ -41,7 +41,7 @@ def create_pipelines() -> dict[str, Pipeline]:
     # The course's learning rate x L2 grid search: a sweep like any other.
     grid_search = sweep_pipeline("cnn", nodes.train_classifier, TRAINING_INPUTS, name="grid_search")
     scoring = Pipeline([
-        node(inference.classify_images, ["cnn.new_inputs", "cnn.model", "cnn.class_names"],
+        node(class_reports.classify_images_node("cnn"), ["cnn.new_inputs", "cnn.model", "cnn.class_names"],
              "cnn.predictions", name="classify_images", namespace="cnn.inference"),
     ])
     return {

@@ -16,9 +16,10 @@ import pandas as pd
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.training import learning_rate_schedule, train_model
+from dl_pipelines.core.rbm import BernoulliRBM, RbmModelSettings, RbmTraining, compiled_rbm
+from dl_pipelines.core.training import train_model
 from dl_pipelines.pipelines.rbm import movielens
-from dl_pipelines.pipelines.rbm.models import BernoulliRBM, recommender
+from dl_pipelines.pipelines.rbm.models import recommender
 from dl_pipelines.pipelines.rbm.ratings import (
     RatingsMatrix,
     popularity_scores,
@@ -30,9 +31,7 @@ from dl_pipelines.pipelines.rbm.ratings import (
 from dl_pipelines.pipelines.rbm.settings import (
     EvaluationSettings,
     PreprocessingSettings,
-    RbmModelSettings,
     RbmSplitSettings,
-    RbmTraining,
     RecommendationSettings,
     SyntheticSettings,
 )
@@ -121,13 +120,8 @@ def train_rbm(model_input: dict[str, np.ndarray], preprocessing: PreprocessingSe
     users, movies = train.shape
 
     def build() -> BernoulliRBM:
-        rbm = BernoulliRBM(movies, model.hidden_units, cd_steps=model.cd_steps,
-                           weight_decay=training.weight_decay, seed=seed, name="rbm")
-        rbm.start_visible_bias(np.bincount(train.items, minlength=movies) / users)
-        # SGD with momentum on the CD statistics (models.py): the RBM's own update rule.
-        rbm.compile(optimizer=keras.optimizers.SGD(learning_rate_schedule(training, users),
-                                                   momentum=training.momentum))
-        return rbm
+        frequencies = np.bincount(train.items, minlength=movies) / users
+        return compiled_rbm(movies, model, training, users, frequencies, seed)
 
     logger.info("Training an RBM with %d hidden units on %d users x %d movies (%d ratings) for %d "
                 "epochs", model.hidden_units, users, movies, train.nnz, training.epochs)

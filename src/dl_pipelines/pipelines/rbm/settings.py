@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from dl_pipelines.core.rbm import RbmModelSettings, RbmTraining
 from dl_pipelines.core.settings import (
     AppSettings,
     Count,
     Fraction,
-    FractionOrZero,
-    NonNegativeNumber,
     PositiveNumber,
     Settings,
-    TrainingSettings,
     WholeNumber,
 )
-
-Momentum = FractionOrZero
 
 
 class SyntheticSettings(Settings):
@@ -39,29 +35,6 @@ class RbmSplitSettings(Settings):
 
 class PreprocessingSettings(Settings):
     visible: Literal["implicit", "rating"]
-
-
-class RbmModelSettings(Settings):
-    hidden_units: Count
-    cd_steps: Count
-
-
-class RbmTraining(TrainingSettings):
-    """Contrastive divergence with SGD and momentum (Hinton's update rule): no optimiser to choose."""
-
-    learning_rate: PositiveNumber
-    learning_rate_decay: Literal["none", "cosine"] = "none"
-    momentum: Momentum
-    weight_decay: NonNegativeNumber
-    early_stopping_patience: Literal[0] = 0  # off: CD training has no validation loss to watch
-
-    @field_validator("precision")
-    @classmethod
-    def _float32_only(cls, precision: str) -> str:
-        # CD statistics are small differences of large sums, which half precision would swallow.
-        if precision != "float32":
-            raise ValueError("the RBM always trains in float32; set rbm.training.precision=float32")
-        return precision
 
 
 class RecommendationSettings(Settings):

@@ -14,9 +14,9 @@ def to_patterns(bitmaps: np.ndarray, source: str) -> np.ndarray:
     Raises:
         ConfigurationError: A bitmap holds another value (``source`` names where it comes from).
     """
-    values = np.unique(bitmaps)
-    if not np.isin(values, (0, 1)).all():
-        index = int(np.flatnonzero(~np.isin(bitmaps, (0, 1)).reshape(len(bitmaps), -1).any(axis=1))[0])
+    other = ~np.isin(bitmaps, (0, 1)).reshape(len(bitmaps), -1)
+    if other.any():
+        index = int(np.flatnonzero(other.any(axis=1))[0])
         raise ConfigurationError(f"Bitmap {index} of {source} is not binary: it holds "
                                  f"{sorted(set(np.unique(bitmaps[index]).tolist()) - {0, 1})[:5]}; "
                                  "expected 0 (off) and 1 (on) only.")

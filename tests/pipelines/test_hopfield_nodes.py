@@ -49,7 +49,8 @@ def test_storkey_recalls_exactly_where_hebbian_fails():
     patterns = random_patterns(25, 100, seed=4)  # load 0.25: above 0.138
     copies = models.corrupt(patterns, 0.05, rng)
     recalled = {rule: models.recall(weights(patterns), copies, "asynchronous", 30, rng)[0]
-                for rule, weights in (("hebbian", models.hebbian_weights), ("storkey", models.storkey_weights))}
+                for rule, weights in (("hebbian", models.hebbian_weights),
+                                      ("storkey", models.storkey_weights))}
     assert metrics.exact(patterns, recalled["storkey"]).mean() >= 0.9
     assert metrics.exact(patterns, recalled["hebbian"]).mean() <= 0.2
 
@@ -125,8 +126,9 @@ def test_a_bitmap_that_is_not_binary_stops_in_one_line():
                                   "than or equal to 1."),
     ({"recall__corruption": -0.1}, "Parameter hopfield.recall.corruption=-0.1 is invalid: Input should be "
                                    "greater than or equal to 0."),
-    ({"evaluation__patterns_to_show": 30}, "Parameter hopfield.evaluation.patterns_to_show=30 is more patterns "
-                                           "than the recall figure can show; expected at most 20."),
+    ({"evaluation__patterns_to_show": 30},
+     "Parameter hopfield.evaluation.patterns_to_show=30 is more patterns than the recall figure can show; "
+     "expected at most 20."),
     ({"data__bitmaps": {"I": ["..##..x..."] + [".........."] * 9}},
      "Parameter hopfield.data.bitmaps.I row 1 ('..##..x...') holds 'x': a bitmap is binary, '#' (on) and "
      "'.' (off) only."),

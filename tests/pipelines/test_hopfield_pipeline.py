@@ -40,7 +40,8 @@ def test_letters_are_recalled_exactly_and_the_capacity_experiment_is_logged(proj
     run_row, metrics = top_run("hopfield_capacity")
     assert run_row["params.hopfield.capacity.units"] == "40"
     for rule in ("hebbian", "storkey", "modern"):
-        assert 0 < metrics[f"hopfield.capacity_{rule}_exact"] <= metrics[f"hopfield.capacity_{rule}_overlap_load"]
+        exact, overlap = (metrics[f"hopfield.capacity_{rule}_{kind}"] for kind in ("exact", "overlap_load"))
+        assert 0 < exact <= overlap
     assert metrics["hopfield.capacity_modern_exact"] == 2.0  # never below 0.9: the largest load tried
     artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "hopfield")}
     assert {"hopfield/capacity.png", "hopfield/capacity_report.csv"} <= artifacts

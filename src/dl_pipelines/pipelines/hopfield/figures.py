@@ -22,14 +22,16 @@ def plot_recall(predictions: dict[str, np.ndarray], model_input: dict[str, np.nd
     shown = slice(0, evaluation.patterns_to_show)
     shape = tuple(model_input["shape"])
     patterns, recalled = model_input["patterns"][shown], predictions["recalled"][shown]
-    rows = {"stored": to_images(patterns, shape), "corrupted": to_images(predictions["corrupted"][shown], shape),
+    rows = {"stored": to_images(patterns, shape),
+            "corrupted": to_images(predictions["corrupted"][shown], shape),
             "recalled": to_images(recalled, shape)}
     exact = np.all(patterns == recalled, axis=1)
-    titles = [f"{name} {'ok' if ok else 'x'}" for name, ok in zip(model_input["names"][shown], exact, strict=True)]
+    titles = [f"{name} {'ok' if ok else 'x'}"
+              for name, ok in zip(model_input["names"][shown], exact, strict=True)]
     total = np.all(model_input["patterns"] == predictions["recalled"], axis=1)
     return plotting.image_rows(rows, titles, title=(
-        f"{model_input['dataset']}: {total.sum()} of {len(total)} patterns recalled exactly ({predictions['rule']}, "
-        f"{float(predictions['corruption']):.0%} of the pixels flipped)"))
+        f"{model_input['dataset']}: {total.sum()} of {len(total)} patterns recalled exactly "
+        f"({predictions['rule']}, {float(predictions['corruption']):.0%} of the pixels flipped)"))
 
 
 def plot_energy(predictions: dict[str, np.ndarray], model_input: dict[str, np.ndarray],

@@ -97,7 +97,8 @@ def capacity_experiment(capacity: CapacitySettings, seed: int) -> pd.DataFrame:
             for p in counts:
                 record("modern", patterns[:p], softmax_recall(patterns[:p], copies[:p], capacity.beta), trial)
         logger.info("Capacity: trial %d of %d done", trial + 1, capacity.trials)
-    table = pd.DataFrame(rows).groupby(["rule", "patterns"], sort=False, as_index=False)[["exact", "overlap"]].sum()
+    table = pd.DataFrame(rows).groupby(["rule", "patterns"], sort=False, as_index=False)
+    table = table[["exact", "overlap"]].sum()
     stored = table["patterns"] * capacity.trials
     return pd.DataFrame({"rule": table["rule"], "load": table["patterns"] / n, "patterns": table["patterns"],
                          "exact_recall": table["exact"] / stored, "mean_overlap": table["overlap"] / stored})

@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 
 def _mlflow(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {key: value if isinstance(value, list) else {"value": value, "step": 0} for key, value in metrics.items()}
+    """kedro-mlflow's form: a value at step 0, or a list of them by step as it is."""
+    return {key: value if isinstance(value, list) else {"value": value, "step": 0}
+            for key, value in metrics.items()}
 
 
 # --- ingestion ---------------------------------------------------------------------------------
@@ -64,10 +66,12 @@ def prepare_patterns(bitmaps: dict[str, np.ndarray], dataset: str) -> dict[str, 
     """
     if str(bitmaps["dataset"]) != dataset:
         raise ConfigurationError(
-            f"The ingested bitmaps are {str(bitmaps['dataset'])!r} but hopfield.dataset is {dataset!r}: run "
-            f"the ingestion stage first (kedro run --pipelines=hopfield_ingestion --params hopfield.dataset={dataset}).")
+            f"The ingested bitmaps are {str(bitmaps['dataset'])!r} but hopfield.dataset is {dataset!r}: "
+            "run the ingestion stage first (kedro run --pipelines=hopfield_ingestion --params "
+            f"hopfield.dataset={dataset}).")
     patterns = to_patterns(bitmaps["bitmaps"], f"hopfield.dataset={dataset}")
-    logger.info("%d patterns of %d units (load P / N = %.3f)", *patterns.shape, len(patterns) / patterns.shape[1])
+    logger.info("%d patterns of %d units (load P / N = %.3f)", *patterns.shape,
+                len(patterns) / patterns.shape[1])
     return {"patterns": patterns, "names": bitmaps["names"], "shape": np.array(bitmaps["bitmaps"].shape[1:]),
             "dataset": bitmaps["dataset"]}
 
@@ -82,7 +86,8 @@ def store_patterns(model_input: dict[str, np.ndarray], model: ModelSettings) -> 
     if model.rule == "modern":
         weights = patterns.astype(np.float32)
     else:
-        weights = (hebbian_weights if model.rule == "hebbian" else storkey_weights)(patterns).astype(np.float32)
+        learn = hebbian_weights if model.rule == "hebbian" else storkey_weights
+        weights = learn(patterns).astype(np.float32)
     logger.info("Stored %d patterns of %d units with the %s rule", *patterns.shape, model.rule)
     return {"rule": np.array(model.rule), "weights": weights, "beta": np.array(model.beta)}
 
@@ -129,7 +134,8 @@ def score_recall(predictions: dict[str, np.ndarray], model_input: dict[str, np.n
     }
     if energies := predictions["energies"].tolist():
         metrics["test_recall_steps"] = float(len(energies) - 1)
-        metrics["test_energy"] = [{"value": float(np.mean(step)), "step": index} for index, step in enumerate(energies)]
+        metrics["test_energy"] = [{"value": float(np.mean(step)), "step": index}
+                                  for index, step in enumerate(energies)]
     logger.info("Recalled exactly %.1f%% of %d patterns, mean overlap %.4f (the corrupted copies: %.4f)",
                 100 * metrics["test_exact_recall"], len(patterns), metrics["test_mean_overlap"],
                 metrics["baseline_test_mean_overlap"])
@@ -141,8 +147,8 @@ def score_recall(predictions: dict[str, np.ndarray], model_input: dict[str, np.n
 
 def measure_capacity(capacity: CapacitySettings, seed: int) -> pd.DataFrame:
     """The capacity experiment: exact recall and mean overlap by rule and load P / N."""
-    logger.info("Capacity experiment: N = %d, rules %s, %d trial(s)", capacity.units, ", ".join(capacity.rules),
-                capacity.trials)
+    logger.info("Capacity experiment: N = %d, rules %s, %d trial(s)", capacity.units,
+                ", ".join(capacity.rules), capacity.trials)
     return capacity_experiment(capacity, seed)
 
 

@@ -17,8 +17,8 @@ def create_pipelines() -> dict[str, Pipeline]:
              "hopfield.raw_images", name="ingest_bitmaps", namespace="hopfield.ingestion"),
     ])
     preprocessing = Pipeline([
-        node(nodes.prepare_patterns, ["hopfield.raw_images", "params:hopfield.dataset"], "hopfield.model_input",
-             name="prepare_patterns", namespace="hopfield.preprocessing"),
+        node(nodes.prepare_patterns, ["hopfield.raw_images", "params:hopfield.dataset"],
+             "hopfield.model_input", name="prepare_patterns", namespace="hopfield.preprocessing"),
     ])
     training = Pipeline([
         node(nodes.store_patterns, ["hopfield.model_input", "params:hopfield.model"], "hopfield.network",
@@ -28,8 +28,8 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(nodes.recall_patterns, ["hopfield.network", "hopfield.model_input", "params:hopfield.recall",
                                      "params:hopfield.seed"],
              "hopfield.test_predictions", name="recall_patterns", namespace="hopfield.evaluation"),
-        node(nodes.score_recall, ["hopfield.test_predictions", "hopfield.model_input"], "hopfield.test_metrics",
-             name="score_recall", namespace="hopfield.evaluation"),
+        node(nodes.score_recall, ["hopfield.test_predictions", "hopfield.model_input"],
+             "hopfield.test_metrics", name="score_recall", namespace="hopfield.evaluation"),
         node(figures.plot_recall, ["hopfield.test_predictions", "hopfield.model_input",
                                    "params:hopfield.evaluation"],
              "hopfield.recall_plot", name="plot_recall", namespace="hopfield.evaluation"),

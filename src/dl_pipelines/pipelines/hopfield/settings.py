@@ -98,8 +98,8 @@ class HopfieldSettings(AppSettings):
         needed = {"random": ("units", "patterns"), "digits": ("patterns",), "mnist": ("patterns",)}
         for name in needed.get(self.dataset, ()):
             if getattr(self.data, name) is None:
-                raise ValueError(f"Parameter hopfield.data.{name} is not set; the {self.dataset} dataset needs it "
-                                 f"(a whole number, e.g. --params hopfield.data.{name}=10)")
+                raise ValueError(f"Parameter hopfield.data.{name} is not set; the {self.dataset} dataset "
+                                 f"needs it (a whole number, e.g. --params hopfield.data.{name}=10)")
         if self.dataset == "letters" and not self.data.letters and not self.data.bitmaps:
             raise ValueError("Parameters hopfield.data.letters and hopfield.data.bitmaps are both empty; "
                              "name at least one letter or bitmap to store")

@@ -32,7 +32,7 @@ def test_letters_are_recalled_exactly_and_the_capacity_experiment_is_logged(proj
     assert [m.step for m in energy] == list(range(len(energy))) and len(energy) >= 2
     assert energy[-1].value < energy[0].value
     artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "hopfield")}
-    assert {"hopfield/recall.png", "hopfield/energy.png"} <= artifacts
+    assert {"hopfield/recall.png", "hopfield/energy.png", "hopfield/network.npz"} <= artifacts
     network = np.load(project / "data/06_models/hopfield/network.npz")
     assert network["weights"].shape == (100, 100) and str(network["rule"]) == "storkey"
 

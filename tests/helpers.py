@@ -36,7 +36,8 @@ def app_settings(app: str, **changes: Any) -> AppSettings:
     params = raw_params(app)
     run = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters.yml").read_text())["run"]
     run.update(checkpoint_dir=None, tensorboard_dir=None, verbose=0)
-    params["training"] = {**params["training"], "epochs": 2}
+    if "training" in params:  # hopfield stores its patterns without a fit()
+        params["training"] = {**params["training"], "epochs": 2}
     for dotted, value in changes.items():
         *path, key = dotted.split("__")
         target = params

@@ -2,6 +2,7 @@
 
 import re
 
+from dl_pipelines.pipeline_registry import APPS
 from tests.conftest import PROJECT_ROOT
 
 PIPELINES = PROJECT_ROOT / "src" / "dl_pipelines" / "pipelines"
@@ -18,6 +19,8 @@ def test_nodes_stay_thin_and_no_app_imports_another():
 
 
 def test_the_catalog_stays_short():
-    # Repeated shapes are dataset factories or YAML anchors; 552 lines before they were (#17).
+    # Repeated shapes are dataset factories or YAML anchors; 552 lines for six apps before they were
+    # (#17), 274 for seven after. A later app brings only what no factory names (its served model,
+    # its own artifacts): at most 12 lines.
     lines = sum(len(path.read_text().splitlines()) for path in (PROJECT_ROOT / "conf").rglob("catalog*.yml"))
-    assert lines < 276
+    assert lines < 276 + 12 * (len(APPS) - 7)

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from dl_pipelines.pipelines import autoencoder, classification, cnn, gan, lstm, rbm, rbm_features, regression
+from dl_pipelines.pipelines import (
+    autoencoder,
+    classification,
+    cnn,
+    gan,
+    hopfield,
+    lstm,
+    rbm,
+    rbm_features,
+    regression,
+)
 
 APPS = {"cnn": cnn, "lstm": lstm, "autoencoder": autoencoder, "regression": regression,
-        "gan": gan, "rbm": rbm, "classification": classification, "rbm_features": rbm_features}
+        "gan": gan, "rbm": rbm, "classification": classification, "hopfield": hopfield,
+        "rbm_features": rbm_features}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

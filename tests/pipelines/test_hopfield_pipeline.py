@@ -1,0 +1,61 @@
+"""The hopfield app end to end through a KedroSession, into a temporary MLflow store: the default
+run on the drawn letters, the capacity experiment on a small network, bad parameters."""
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from dl_pipelines.core.errors import ConfigurationError
+from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+
+SMALL_CAPACITY = {"units": 40, "loads": [0.05, 0.1, 0.3], "modern_loads": [1, 2], "trials": 1,
+                  "beta": 1.0}
+
+
+@pytest.mark.slow
+def test_letters_are_recalled_exactly_and_the_capacity_experiment_is_logged(project):
+    run_pipeline(project, "hopfield", {})
+    run_row, metrics = top_run("hopfield")
+    assert run_row["status"] == "FINISHED"
+    assert run_row["tags.app"] == "hopfield" and run_row["tags.dataset"] == "letters"
+    assert metrics["hopfield.test_exact_recall"] == 1.0
+    assert metrics["hopfield.test_mean_overlap"] == 1.0
+    assert metrics["hopfield.baseline_test_mean_overlap"] == pytest.approx(0.8)
+    # The effective settings: the letters preset's rule, no placeholders, no presets.
+    assert run_row["params.hopfield.model.rule"] == "storkey"
+    assert run_row["params.hopfield.recall.corruption"] == "0.1"
+    params = {key: value for key, value in run_row.items() if key.startswith("params.") and pd.notna(value)}
+    assert not [key for key, value in params.items() if "presets" in key or value == "None"]
+    client = mlflow.MlflowClient()
+    energy = client.get_metric_history(run_row.run_id, "hopfield.test_energy")
+    assert [m.step for m in energy] == list(range(len(energy))) and len(energy) >= 2
+    assert energy[-1].value < energy[0].value
+    artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "hopfield")}
+    assert {"hopfield/recall.png", "hopfield/energy.png", "hopfield/network.npz"} <= artifacts
+    network = np.load(project / "data/06_models/hopfield/network.npz")
+    assert network["weights"].shape == (100, 100) and str(network["rule"]) == "storkey"
+
+    run_pipeline(project, "hopfield_capacity", {"hopfield": {"capacity": SMALL_CAPACITY}})
+    run_row, metrics = top_run("hopfield_capacity")
+    assert run_row["params.hopfield.capacity.units"] == "40"
+    for rule in ("hebbian", "storkey", "modern"):
+        exact, overlap = (metrics[f"hopfield.capacity_{rule}_{kind}"] for kind in ("exact", "overlap_load"))
+        assert 0 < exact <= overlap
+    assert metrics["hopfield.capacity_modern_exact"] == 2.0  # never below 0.9: the largest load tried
+    artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "hopfield")}
+    assert {"hopfield/capacity.png", "hopfield/capacity_report.csv"} <= artifacts
+
+    outputs = execute_notebook(project, "hopfield.ipynb")
+    assert images_in(outputs) >= 4  # recall, energy, weights, capacity
+
+
+# The other bad settings are the node tests' (each run here costs a session).
+@pytest.mark.parametrize(("params", "message"), [
+    ({"recall": {"corruption": 1.2}}, "Parameter hopfield.recall.corruption=1.2 is invalid"),
+])
+def test_bad_parameters_stop_before_any_node_runs(project, params, message):
+    with pytest.raises(ConfigurationError, match=message):
+        run_pipeline(project, "hopfield", {"hopfield": params})
+    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    assert mlflow.search_runs(search_all_experiments=True).empty

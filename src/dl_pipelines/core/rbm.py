@@ -106,10 +106,10 @@ class BernoulliRBM(keras.Model):
         return (-ops.matmul(visible, ops.expand_dims(self.visible_bias, -1))[:, 0]
                 - ops.sum(ops.softplus(pre_activation), axis=-1))
 
-    def pseudo_log_likelihood(self, visible: tf.Tensor, unit: tf.Tensor) -> tf.Tensor:
-        """Per row, n * log P(v_i | v_-i) for one visible unit i, flipped: the stochastic estimate
-        of the pseudo-log-likelihood of the deeplearning.net RBM tutorial, which cycles i."""
-        flipped = ops.where(ops.arange(self.visible_units) == unit, 1.0 - visible, visible)
+    def pseudo_log_likelihood(self, visible: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+        """Per row, n * log P(v_i | v_-i) for the visible unit ``units[row]``, flipped: the stochastic
+        estimate of the pseudo-log-likelihood of the deeplearning.net RBM tutorial."""
+        flipped = ops.where(ops.one_hot(units, self.visible_units) > 0, 1.0 - visible, visible)
         return self.visible_units * ops.log_sigmoid(self.free_energy(flipped) - self.free_energy(visible))
 
     def gibbs_chain(self, visible: tf.Tensor, steps: int) -> tf.Tensor:
@@ -154,8 +154,11 @@ class BernoulliRBM(keras.Model):
         self.reconstruction_tracker.update_state(ops.mean(ops.square(visible - self(visible))))
         self.free_energy_tracker.update_state(ops.mean(self.free_energy(visible)))
         if self.pseudo_likelihood:
-            unit = ops.cast(ops.mod(self.optimizer.iterations, self.visible_units), "int32")
-            self.pseudo_likelihood_tracker.update_state(ops.mean(self.pseudo_log_likelihood(visible, unit)))
+            # Each row flips the next unit in turn, so that an epoch covers every unit equally
+            # (one unit per batch, as the tutorial does, makes the epoch means jump).
+            first = ops.cast(self.optimizer.iterations, "int32") * ops.shape(visible)[0]
+            units = ops.mod(first + ops.arange(ops.shape(visible)[0], dtype="int32"), self.visible_units)
+            self.pseudo_likelihood_tracker.update_state(ops.mean(self.pseudo_log_likelihood(visible, units)))
         return {metric.name: metric.result() for metric in self.metrics}
 
     @property

@@ -5,6 +5,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
 from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
@@ -35,6 +36,20 @@ def test_letters_are_recalled_exactly_and_the_capacity_experiment_is_logged(proj
     assert {"hopfield/recall.png", "hopfield/energy.png", "hopfield/network.npz"} <= artifacts
     network = np.load(project / "data/06_models/hopfield/network.npz")
     assert network["weights"].shape == (100, 100) and str(network["rule"]) == "storkey"
+
+    # Inference: corrupted letters as image files (ink on paper, any size) settle on their letter.
+    corrupted = np.load(project / "data/07_model_output/hopfield/test_predictions.npz")["corrupted"]
+    names = np.load(project / "data/05_model_input/hopfield/model_input.npz")["names"].astype(str).tolist()
+    folder = project / "data/01_raw/inference/hopfield"
+    folder.mkdir(parents=True)
+    for name, state in zip(names, corrupted, strict=True):
+        Image.fromarray(np.where(state.reshape(10, 10) > 0, 0, 255).astype(np.uint8)).resize(
+            (40, 40), Image.Resampling.NEAREST).save(folder / f"noisy_{name}.png")
+    run_pipeline(project, "hopfield_inference", {})
+    table = pd.read_csv(project / "data/07_model_output/hopfield/predictions.csv", keep_default_na=False)
+    assert table["file"].tolist() == sorted(f"noisy_{name}.png" for name in names)
+    assert table["recalled"].tolist() == sorted(names)
+    assert (table["overlap"] == 1.0).all() and (table["pixels_changed"] > 0).all()
 
     run_pipeline(project, "hopfield_capacity", {"hopfield": {"capacity": SMALL_CAPACITY}})
     run_row, metrics = top_run("hopfield_capacity")

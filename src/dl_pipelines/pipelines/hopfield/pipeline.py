@@ -6,11 +6,12 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
-from dl_pipelines.pipelines.hopfield import figures, nodes
+from dl_pipelines.pipelines.hopfield import figures, inference, nodes
 
 
 def create_pipelines() -> dict[str, Pipeline]:
-    """The app pipeline ``hopfield``, its four stages ``hopfield_<stage>`` and ``hopfield_capacity``."""
+    """The app pipeline ``hopfield``, its four stages ``hopfield_<stage>``, ``hopfield_capacity``
+    and ``hopfield_inference``."""
     ingestion = Pipeline([
         node(nodes.ingest_bitmaps, ["raw_files", "params:hopfield.dataset", "params:hopfield.data",
                                     "params:hopfield.seed"],
@@ -45,5 +46,11 @@ def create_pipelines() -> dict[str, Pipeline]:
         node(figures.plot_capacity, ["hopfield.capacity_report", "params:hopfield.capacity"],
              "hopfield.capacity_plot", name="plot_capacity", namespace="hopfield.capacity"),
     ])
+    scoring = Pipeline([
+        node(inference.recall_files, ["hopfield.new_inputs", "hopfield.network", "hopfield.model_input",
+                                      "params:hopfield.recall", "params:hopfield.seed"],
+             ["hopfield.predictions", "hopfield.new_recalls_plot"], name="recall_files",
+             namespace="hopfield.inference"),
+    ])
     return {**stage_pipelines("hopfield", ingestion, preprocessing, training, evaluation),
-            "hopfield_capacity": capacity}
+            "hopfield_capacity": capacity, "hopfield_inference": scoring}

@@ -19,5 +19,7 @@ def test_nodes_stay_thin_and_no_app_imports_another():
 
 def test_the_catalog_stays_short():
     # Repeated shapes are dataset factories or YAML anchors; 552 lines before they were (#17).
+    # 276 before language_model (#19), whose new lines are no repeated shape: the pinned sources of
+    # four raw files (9 lines), its vocabulary, served model and text file, and a text factory.
     lines = sum(len(path.read_text().splitlines()) for path in (PROJECT_ROOT / "conf").rglob("catalog*.yml"))
-    assert lines < 276
+    assert lines < 298

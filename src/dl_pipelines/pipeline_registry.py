@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from dl_pipelines.pipelines import autoencoder, classification, cnn, gan, lstm, rbm, regression
+from dl_pipelines.pipelines import (
+    autoencoder,
+    classification,
+    cnn,
+    gan,
+    language_model,
+    lstm,
+    rbm,
+    regression,
+)
 
 APPS = {"cnn": cnn, "lstm": lstm, "autoencoder": autoencoder, "regression": regression,
-        "gan": gan, "rbm": rbm, "classification": classification}
+        "gan": gan, "rbm": rbm, "classification": classification, "language_model": language_model}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -125,6 +125,7 @@ def encode_text(raw_text: pd.DataFrame, dataset: str, preprocessing: Preprocessi
     tokens = {part: tokens_of(text, level) for part, text in texts.items()}
     source = tokens["train"] if level == "word" else tokens_of("".join(texts.values()), level)
     vocabulary = vocabulary_of(source, level, preprocessing.max_vocabulary)
+    tokens = {part: part_tokens[:preprocessing.max_tokens] for part, part_tokens in tokens.items()}
     output = {"vocabulary": np.array(vocabulary), "level": np.array(level), "dataset": np.array(dataset),
               "batching": np.array(preprocessing.batching), "stream_batch": np.array(batch_size)}
     for part, key in (("train", "train"), ("validation", "val"), ("test", "test")):

@@ -41,6 +41,7 @@ class PreprocessingSettings(Settings):
     steps: Count
     validation_fraction: Fraction = 0.1
     max_vocabulary: Count | None = None   # words: the most frequent, the others read as <unk>
+    max_tokens: Count | None = None       # a quick trial: only the first tokens of each part
 
 
 class NetworkSettings(Settings):

@@ -10,7 +10,7 @@ Variants: ``default`` (what the app runs: Keras' LSTM layer, XLA as Keras decide
 
 ``--curve-minutes M`` instead trains the (default) model for M minutes on shuffled training
 windows and prints the validation loss every ``--eval-every`` steps (on the first 256 validation
-windows, stream order kept for streams): the short-run curve behind a preset.
+windows, whole batches of them for streams, from zero states): the short-run curve behind a preset.
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ import yaml
 
 from dl_pipelines.core.settings import effective_settings
 from dl_pipelines.pipelines.language_model import Settings
-from dl_pipelines.pipelines.language_model.models import RECURRENT, compile_language_model, language_model
+from dl_pipelines.pipelines.language_model.models import (
+    RECURRENT,
+    StreamStates,
+    compile_language_model,
+    language_model,
+)
+from dl_pipelines.pipelines.language_model.sources import excerpt
 from dl_pipelines.pipelines.language_model.transforms import (
     ids_of,
     independent_windows,
@@ -57,7 +63,7 @@ def windows(dataset: str, config) -> tuple[tuple[np.ndarray, ...], tuple[np.ndar
     if dataset == "ptb":
         texts = [(SHARED / f"ptb/ptb.{part}.txt").read_text(encoding="utf-8") for part in ("train", "valid")]
     else:
-        text = (SHARED / FILES[dataset]).read_text(encoding="utf-8")
+        text = excerpt() if dataset == "shakespeare_excerpt" else (SHARED / FILES[dataset]).read_text("utf-8")
         cut = int(len(text) * (1 - config.preprocessing.validation_fraction))
         texts = [text[:cut], text[cut:]]
     tokens = [tokens_of(text, level) for text in texts]
@@ -105,21 +111,26 @@ def curve(dataset: str, preset: str | None, minutes: float, every: int, changes:
     compile_language_model(model, config.training, len(x))
     order = np.arange(len(x)) if stream else np.random.default_rng(0).permutation(len(x))
     data = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(batch, drop_remainder=True)
-    xv, yv = xv[:256], yv[:256]
+    shown = 256 // batch * batch  # whole batches: a stateful network's batch size is fixed
+    xv, yv = xv[:shown], yv[:shown]
+    reset = StreamStates()
+    reset.set_model(model)
     print(f"| minutes | steps | epochs | train loss | val loss (nats/token) | {len(x) // batch} per epoch |")
     print("|---:|---:|---:|---:|---:|---|")
     start, done = time.perf_counter(), 0
     while time.perf_counter() - start < minutes * 60:
         history = model.fit(data.repeat().skip(done % (len(x) // batch)).take(every), epochs=1, verbose=0)
         done += every
+        reset.on_test_begin()
         val = model.evaluate(xv, yv, batch_size=batch, verbose=0)
+        reset.on_test_end()
         print(f"| {(time.perf_counter() - start) / 60:.1f} | {done} | {done / (len(x) // batch):.2f} | "
               f"{history.history['loss'][-1]:.3f} | {val:.3f} | |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", choices=sorted(FILES))
+    parser.add_argument("dataset", choices=sorted([*FILES, "shakespeare_excerpt"]))
     parser.add_argument("--preset", default=None, help="a preset of conf/base/parameters_language_model.yml")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=32)

@@ -11,7 +11,7 @@ from tests.conftest import SHARED_DATASETS
 from tests.helpers import run_pipeline, top_run
 
 APP = "language_model"
-QUICK = {"preprocessing": {"steps": 32, "max_tokens": 20_000},
+QUICK = {"preprocessing": {"steps": 32, "max_tokens": 10_000},
          "model": {"units": 32, "embedding_size": 8},
          "training": {"epochs": 2, "verbose": 0},
          "baseline": {"order": 3},
@@ -63,25 +63,29 @@ def test_the_default_run_learns_writes_samples_and_serves_a_text_generator(proje
     assert all(text.startswith(prompt) for text, prompt in zip(table["text"], table["prompt"], strict=True))
 
 
-@pytest.mark.parametrize("content, message", [
+BAD_TEXTS = [
     (b"", "my.txt is empty; expected UTF-8 text to learn from."),
     ("Ça ira, ça ira.\n".encode("latin-1") * 200, r"my.txt is not UTF-8 text \(byte 0xc7 at offset 0\)"),
     (b"Too short.\n", r"my.txt has 11 characters, shorter than one training window in each part"),
-])
-def test_a_bad_text_file_stops_at_ingestion_in_one_line(project, content, message):
-    (project / "data" / "my.txt").write_bytes(content)
-    with pytest.raises(ConfigurationError, match=message) as error:
-        run(project, APP, text_path="data/my.txt", dataset="text")
-    assert "\n" not in str(error.value)
-    assert [p.name for p in (project / "data").rglob("*") if p.is_file()] == ["my.txt"]
+    (None, r"data/my.txt does not exist; expected your UTF-8 text file: --params text_path="),
+]
 
 
-def test_unknown_dataset_and_missing_text_stop_before_any_node_runs(project):
-    with pytest.raises(ConfigurationError, match="language_model.dataset='wikitext' is not known"):
-        run(project, APP, dataset="wikitext")
+def test_a_bad_text_file_or_dataset_stops_at_ingestion_in_one_line(project):
+    for content, message in BAD_TEXTS:  # one project and MLflow store: each session costs seconds
+        path = project / "data" / "my.txt"
+        path.unlink(missing_ok=True)
+        if content is not None:
+            path.write_bytes(content)
+        with pytest.raises(ConfigurationError, match=message) as error:
+            run(project, APP, text_path="data/my.txt", dataset="text")
+        assert "\n" not in str(error.value)
+        files = [p.name for p in (project / "data").rglob("*") if p.is_file()]
+        assert files == ["my.txt"] * (content is not None)
     with pytest.raises(ConfigurationError, match="language_model.dataset=text needs your UTF-8 text file"):
         run(project, APP, dataset="text")
-    assert not any(p.is_file() for p in (project / "data").rglob("*"))
+    with pytest.raises(ConfigurationError, match="language_model.dataset='wikitext' is not known"):
+        run(project, APP, dataset="wikitext")
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def measure(dataset: str, preset: str | None, variant: str, steps: int, warmup: 
         for layer in model.layers:
             if isinstance(layer, tuple(RECURRENT.values())):
                 layer.unroll = True
-    compile_language_model(model, config.training, len(x))
+    compile_language_model(model, config.training, len(x), config.preprocessing.steps)
     if variant in ("jit", "no_jit"):
         model.jit_compile = variant == "jit"
     model.steps_per_execution = 16
@@ -108,7 +108,7 @@ def curve(dataset: str, preset: str | None, minutes: float, every: int, changes:
     keras.utils.set_random_seed(0)
     model = language_model(size, config.model, batch_size=batch if stream else None,
                            steps=config.preprocessing.steps, stateful=stream)
-    compile_language_model(model, config.training, len(x))
+    compile_language_model(model, config.training, len(x), config.preprocessing.steps)
     order = np.arange(len(x)) if stream else np.random.default_rng(0).permutation(len(x))
     data = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(batch, drop_remainder=True)
     shown = 256 // batch * batch  # whole batches: a stateful network's batch size is fixed

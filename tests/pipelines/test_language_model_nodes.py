@@ -13,7 +13,12 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.language_model import nodes
 from dl_pipelines.pipelines.language_model.baselines import kneser_ney, log_probabilities, ngram_nats
 from dl_pipelines.pipelines.language_model.metrics import scores, summed_cross_entropy
-from dl_pipelines.pipelines.language_model.models import language_model, step_decay, streaming_model
+from dl_pipelines.pipelines.language_model.models import (
+    compile_language_model,
+    language_model,
+    step_decay,
+    streaming_model,
+)
 from dl_pipelines.pipelines.language_model.served_model import decode, encode, generate
 from dl_pipelines.pipelines.language_model.sources import decoded, shortest_text, split_text
 from dl_pipelines.pipelines.language_model.transforms import (
@@ -68,6 +73,12 @@ def test_the_papers_schedule_halves_the_rate_after_epoch_four():
     schedule = step_decay(training, steps_per_epoch=10)
     rates = [float(schedule(epoch * 10 + 5)) for epoch in range(13)]
     assert rates[:4] == [1.0] * 4 and rates[4] == 0.5 and rates[12] == pytest.approx(0.5 ** 9)
+    # The paper's loss is summed over the 20 steps of a window: on Keras' mean per token, the same
+    # updates are 20 times the rate and a twentieth of the clipping norm.
+    model = language_model(5, app_settings(APP, dataset="ptb", model__units=4, model__embedding_size=3).model)
+    optimizer = compile_language_model(model, training, train_windows=200, steps=20).optimizer
+    assert optimizer.global_clipnorm == pytest.approx(0.25)
+    assert float(optimizer.learning_rate) == pytest.approx(20.0)
 
 
 def test_the_streaming_model_carries_the_state_as_the_stateful_network_does():

@@ -71,7 +71,7 @@ BAD_TEXTS = [
 ]
 
 
-def test_a_bad_text_file_or_dataset_stops_at_ingestion_in_one_line(project):
+def test_a_bad_text_file_stops_at_ingestion_in_one_line(project):
     for content, message in BAD_TEXTS:  # one project and MLflow store: each session costs seconds
         path = project / "data" / "my.txt"
         path.unlink(missing_ok=True)
@@ -84,8 +84,6 @@ def test_a_bad_text_file_or_dataset_stops_at_ingestion_in_one_line(project):
         assert files == ["my.txt"] * (content is not None)
     with pytest.raises(ConfigurationError, match="language_model.dataset=text needs your UTF-8 text file"):
         run(project, APP, dataset="text")
-    with pytest.raises(ConfigurationError, match="language_model.dataset='wikitext' is not known"):
-        run(project, APP, dataset="wikitext")
 
 
 @pytest.fixture

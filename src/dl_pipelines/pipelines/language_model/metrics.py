@@ -3,9 +3,13 @@ character for characters; the network's and the n-gram baseline's side by side."
 
 from __future__ import annotations
 
+import logging
 import math
+from typing import Any
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 PARTS = {"val": "validation", "test": "test"}
 
@@ -41,3 +45,17 @@ def with_derived_curves(history: dict[str, list[float]], level: str) -> dict[str
     derived = {f"{key[:-4]}{name}": [convert(value) for value in values]
                for key, values in history.items() if key in ("loss", "val_loss")}
     return {**history, **derived}
+
+
+def evaluation_metrics(network: dict[str, float], baseline: dict[str, float],
+                       model_input: dict[str, np.ndarray], order: int) -> dict[str, Any]:
+    """MLflow metrics: the network's ``<part>_perplexity`` (words) or ``<part>_loss_per_char`` and
+    ``<part>_bits_per_char`` (characters), the baseline's with the prefix ``baseline_``."""
+    level = str(model_input["level"])
+    metrics = {**scores(network, level), **scores(baseline, level, "baseline_")}
+    unit = "perplexity" if level == "word" else "nats/char"
+    show = (lambda nats: f"{np.exp(nats):.1f}") if level == "word" else (lambda nats: f"{nats:.3f}")
+    for part in network:
+        logger.info("%s %s: network %s, %d-gram Kneser-Ney %s", PARTS[part], unit, show(network[part]), order,
+                    show(baseline[part]))
+    return {key: {"value": value, "step": 0} for key, value in metrics.items()}

@@ -62,10 +62,18 @@ def step_decay(training: LanguageModelTraining, steps_per_epoch: int
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
 
-def compile_language_model(model: keras.Model, training: LanguageModelTraining, train_windows: int
-                           ) -> keras.Model:
+def compile_language_model(model: keras.Model, training: LanguageModelTraining, train_windows: int,
+                           steps: int = 1) -> keras.Model:
     """Cross-entropy from the logits (the softmax is folded into the loss), the optimiser and
-    schedule ``training`` names, gradients clipped to a global norm of ``clip_norm``."""
+    schedule ``training`` names, gradients clipped to a global norm of ``clip_norm``.
+
+    The loss is the mean per token, what Keras reports. ``window_loss: sum`` (the paper's loss,
+    summed over the ``steps`` of a window) takes the same SGD steps: a rate ``steps`` times larger
+    and a clipping norm ``steps`` times smaller on the mean's gradients."""
+    if training.window_loss == "sum":
+        clip = None if training.clip_norm is None else training.clip_norm / steps
+        training = training.model_copy(update={"learning_rate": training.learning_rate * steps,
+                                               "clip_norm": clip})
     if training.learning_rate_decay == "step":
         schedule = step_decay(training, train_windows // training.batch_size)
     else:

@@ -22,12 +22,7 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.training import train_model
 from dl_pipelines.pipelines.language_model.baselines import ngram_nats
-from dl_pipelines.pipelines.language_model.metrics import (
-    PARTS,
-    scores,
-    summed_cross_entropy,
-    with_derived_curves,
-)
+from dl_pipelines.pipelines.language_model.metrics import PARTS, summed_cross_entropy, with_derived_curves
 from dl_pipelines.pipelines.language_model.models import (
     StreamStates,
     compile_language_model,
@@ -166,7 +161,7 @@ def train_language_model(model_input: dict[str, np.ndarray], model: NetworkSetti
         network = language_model(vocabulary_size, model, stateful=stream,
                                  batch_size=training.batch_size if stream else None,
                                  steps=steps if stream or model.unroll else None)
-        return compile_language_model(network, training, len(x))
+        return compile_language_model(network, training, len(x), steps)
 
     def batches(data: tuple[np.ndarray, np.ndarray], batch_size: int) -> tf.data.Dataset:
         # Stream order: the rows of a batch continue those of the batch before.
@@ -224,20 +219,6 @@ def score_baseline(model_input: dict[str, np.ndarray], baseline: BaselineSetting
     parts = {part: model_input[f"ids_{part}"] for part in PARTS}
     return ngram_nats(model_input["ids_train"], parts, baseline.order, len(model_input["vocabulary"]),
                       baseline.discount)
-
-
-def evaluation_metrics(network: dict[str, float], baseline: dict[str, float],
-                       model_input: dict[str, np.ndarray], order: int) -> dict[str, Any]:
-    """MLflow metrics: the network's ``<part>_perplexity`` (words) or ``<part>_loss_per_char`` and
-    ``<part>_bits_per_char`` (characters), the baseline's with the prefix ``baseline_``."""
-    level = str(model_input["level"])
-    metrics = {**scores(network, level), **scores(baseline, level, "baseline_")}
-    unit = "perplexity" if level == "word" else "nats/char"
-    show = (lambda nats: f"{np.exp(nats):.1f}") if level == "word" else (lambda nats: f"{nats:.3f}")
-    for part in network:
-        logger.info("%s %s: network %s, %d-gram Kneser-Ney %s", PARTS[part], unit, show(network[part]), order,
-                    show(baseline[part]))
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}
 
 
 def write_samples(model: keras.Model, vocabulary: dict[str, Any], generation: GenerationSettings) -> str:

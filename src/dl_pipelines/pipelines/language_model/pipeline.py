@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.core.sweep import sweep_pipeline
-from dl_pipelines.pipelines.language_model import figures, inference, nodes
+from dl_pipelines.pipelines.language_model import figures, inference, metrics, nodes
 
 APP = "language_model"
 TRAINING_INPUTS = [f"{APP}.model_input", f"params:{APP}.model", f"params:{APP}.training",
@@ -38,7 +38,7 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="score_network", namespace=f"{APP}.evaluation"),
         node(nodes.score_baseline, [f"{APP}.model_input", f"params:{APP}.baseline"], f"{APP}.baseline_nats",
              name="score_baseline", namespace=f"{APP}.evaluation"),
-        node(nodes.evaluation_metrics, [f"{APP}.network_nats", f"{APP}.baseline_nats", f"{APP}.model_input",
+        node(metrics.evaluation_metrics, [f"{APP}.network_nats", f"{APP}.baseline_nats", f"{APP}.model_input",
                                         f"params:{APP}.baseline.order"],
              f"{APP}.test_metrics", name="evaluation_metrics", namespace=f"{APP}.evaluation"),
         node(nodes.write_samples, [f"{APP}.model", f"{APP}.vocabulary", f"params:{APP}.generation"],

@@ -57,12 +57,15 @@ class NetworkSettings(Settings):
 class LanguageModelTraining(StandardTraining):
     """The course's optimisers plus the paper's schedule: ``learning_rate_decay: step`` keeps the
     rate for ``decay_after_epochs`` epochs, then multiplies it by ``decay_factor`` every epoch;
-    ``clip_norm`` clips the global norm of the gradients."""
+    ``clip_norm`` clips the global norm of the gradients. ``window_loss: sum`` is the paper's loss:
+    summed over a window's steps (averaged over the batch), so its gradients are ``steps`` times
+    those of the mean per token that Keras reports."""
 
     learning_rate_decay: Literal["none", "cosine", "step"] = "none"
     decay_after_epochs: WholeNumber = 0
     decay_factor: Fraction = 0.5
     clip_norm: PositiveNumber | None = None
+    window_loss: Literal["mean", "sum"] = "mean"
 
 
 class BaselineSettings(Settings):

@@ -30,23 +30,26 @@ def language_model(vocabulary_size: int, model: NetworkSettings, *, batch_size: 
                    steps: int | None = None, stateful: bool = False) -> keras.Model:
     """Embedding, ``model.layers`` recurrent layers (dropout before and after each, as in the
     paper's medium model), and a dense layer to one logit per token of the vocabulary."""
-    scale = model.init_scale
-    # The paper draws every weight from U(-s, s); its LSTM has no forget-gate bias of 1.
-    init = ({"kernel_initializer": keras.initializers.RandomUniform(-scale, scale),
-             "recurrent_initializer": keras.initializers.RandomUniform(-scale, scale)} if scale else {})
+    def uniform(*names: str) -> dict[str, keras.initializers.Initializer]:
+        # The paper draws every weight from U(-s, s). One initializer per weight: an unseeded
+        # Keras 3 initializer called twice returns the same values.
+        scale = model.init_scale
+        return {name: keras.initializers.RandomUniform(-scale, scale) for name in names} if scale else {}
+
     tokens = keras.Input(shape=(steps,), batch_size=batch_size, dtype="int32", name="tokens")
     x = layers.Embedding(vocabulary_size, model.embedding_size, name="embedding",
-                         **({"embeddings_initializer": init["kernel_initializer"]} if scale else {}))(tokens)
+                         **uniform("embeddings_initializer"))(tokens)
     for index in range(model.layers):
         if model.dropout:
             x = layers.Dropout(model.dropout)(x)
-        options = {**init, "unit_forget_bias": False} if scale and model.cell == "lstm" else init
+        options = uniform("kernel_initializer", "recurrent_initializer")
+        if options and model.cell == "lstm":
+            options["unit_forget_bias"] = False  # the paper's LSTM has no forget-gate bias of 1
         x = RECURRENT[model.cell](model.units, return_sequences=True, stateful=stateful, unroll=model.unroll,
                                   name=f"{model.cell}_{index + 1}", **options)(x)
     if model.dropout:
         x = layers.Dropout(model.dropout)(x)
-    logits = layers.Dense(vocabulary_size, name="logits", dtype="float32",
-                          **({"kernel_initializer": init["kernel_initializer"]} if scale else {}))(x)
+    logits = layers.Dense(vocabulary_size, name="logits", dtype="float32", **uniform("kernel_initializer"))(x)
     return keras.Model(tokens, logits, name=f"{model.cell}_language_model")
 
 

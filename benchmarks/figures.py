@@ -87,6 +87,14 @@ FIGURES = [
     Figure("hopfield-capacity", "hopfield", "hopfield.capacity.units=500",
            ("capacity_hebbian_overlap_load", "capacity_hebbian_exact", "capacity_storkey_exact",
             "capacity_modern_exact"), 3, pipeline="hopfield_capacity"),
+    # Lower is better here: the targets (docs/apps/language_model.md) are read, not checked.
+    Figure("language_model-shakespeare_excerpt", "language_model",
+           "language_model.dataset=shakespeare_excerpt",
+           ("val_loss_per_char", "baseline_val_loss_per_char"), 1),
+    Figure("language_model-tiny_shakespeare", "language_model", "language_model.dataset=tiny_shakespeare",
+           ("val_loss_per_char", "baseline_val_loss_per_char"), 50),
+    Figure("language_model-ptb", "language_model", "language_model.dataset=ptb",
+           ("test_perplexity", "baseline_test_perplexity", "val_perplexity"), 150),
 ]
 BY_NAME = {figure.name: figure for figure in FIGURES}
 

@@ -19,8 +19,21 @@ def test_nodes_stay_thin_and_no_app_imports_another():
 
 
 def test_the_catalog_stays_short():
-    # Repeated shapes are dataset factories or YAML anchors; 552 lines for six apps before they were
-    # (#17), 274 for seven after. A later app brings only what no factory names (its served model,
-    # its own artifacts): at most 12 lines.
-    lines = sum(len(path.read_text().splitlines()) for path in (PROJECT_ROOT / "conf").rglob("catalog*.yml"))
-    assert lines < 276 + 12 * (len(APPS) - 7)
+    # Repeated shapes are dataset factories or YAML anchors: 552 lines for six apps before they were
+    # (#17), 226 for seven after, besides the raw files' pinned sources (one line per published
+    # file, not a shape). A later app brings only what no factory names (its served model, its own
+    # artifacts): at most 12 lines.
+    lines = [line for path in (PROJECT_ROOT / "conf").rglob("catalog*.yml")
+             for line in _outside_raw_file_sources(path.read_text().splitlines())]
+    assert len(lines) <= 226 + 12 * (len(APPS) - 7)
+
+
+def _outside_raw_file_sources(lines: list[str]) -> list[str]:
+    inside = False
+    kept = []
+    for line in lines:
+        if line and not line[0].isspace():
+            inside = line.startswith("raw_files:")
+        if not inside:
+            kept.append(line)
+    return kept

@@ -25,12 +25,12 @@ def test_registry_names_the_app_and_its_stages(app):
 def test_the_default_pipeline_is_every_app_and_nothing_else():
     pipelines = register_pipelines()
     assert set(APPS) == {"cnn", "regression", "lstm", "rbm", "autoencoder", "gan", "classification",
-                         "hopfield", "rbm_features"}
+                         "hopfield", "rbm_features", "language_model"}
     assert set(pipelines["__default__"].nodes) == set().union(*(pipelines[app].nodes for app in APPS))
     # Registered, but not part of the default run: the sweeps and every inference pipeline.
     extras = {name for name in pipelines if name.endswith(("_grid_search", "_sweep", "_inference"))}
     assert {"cnn_grid_search", "classification_sweep", "cnn_inference", "regression_inference",
-            "lstm_inference", "classification_inference"} <= extras
+            "lstm_inference", "classification_inference", "language_model_inference"} <= extras
     for extra in extras:
         assert not set(pipelines[extra].nodes) & set(pipelines["__default__"].nodes)
 

@@ -15,6 +15,7 @@ from dl_pipelines.pipelines import (
     cnn,
     gan,
     hopfield,
+    language_model,
     lstm,
     rbm,
     rbm_features,
@@ -23,7 +24,7 @@ from dl_pipelines.pipelines import (
 
 APPS = {"cnn": cnn, "lstm": lstm, "autoencoder": autoencoder, "regression": regression,
         "gan": gan, "rbm": rbm, "classification": classification, "hopfield": hopfield,
-        "rbm_features": rbm_features}
+        "rbm_features": rbm_features, "language_model": language_model}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

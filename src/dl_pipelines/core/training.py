@@ -24,11 +24,11 @@ from dl_pipelines.core.settings import RunSettings, StandardTraining, TrainingSe
 from dl_pipelines.core.strategy import is_chief, resolve_device, task
 
 OPTIMIZERS = {
-    "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr),
-    "momentum": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9),
-    "adagrad": lambda lr: keras.optimizers.Adagrad(learning_rate=lr),
-    "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
-    "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
+    "sgd": lambda lr, **options: keras.optimizers.SGD(learning_rate=lr, **options),
+    "momentum": lambda lr, **options: keras.optimizers.SGD(learning_rate=lr, momentum=0.9, **options),
+    "adagrad": lambda lr, **options: keras.optimizers.Adagrad(learning_rate=lr, **options),
+    "rmsprop": lambda lr, **options: keras.optimizers.RMSprop(learning_rate=lr, **options),
+    "adam": lambda lr, **options: keras.optimizers.Adam(learning_rate=lr, **options),
 }
 
 
@@ -43,10 +43,11 @@ patch_keras_array_inputs()
 
 
 def make_optimizer(name: str,
-                   learning_rate: float | keras.optimizers.schedules.LearningRateSchedule
-                   ) -> keras.optimizers.Optimizer:
-    """A Keras optimiser by name: sgd, momentum (SGD with momentum 0.9), adagrad, rmsprop, adam."""
-    return OPTIMIZERS[name](learning_rate)
+                   learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
+                   **options: Any) -> keras.optimizers.Optimizer:
+    """A Keras optimiser by name: sgd, momentum (SGD with momentum 0.9), adagrad, rmsprop, adam;
+    ``options`` go to its constructor (e.g. ``global_clipnorm``)."""
+    return OPTIMIZERS[name](learning_rate, **options)
 
 
 def learning_rate_schedule(training: StandardTraining, train_samples: int
@@ -71,7 +72,7 @@ def compile_with(model: keras.Model, training: StandardTraining, train_samples: 
 def train_model(
     build: Callable[[], keras.Model],
     train: tuple[Any, Any] | Callable[[int], Any],
-    validation: tuple[Any, Any] | None,
+    validation: tuple[Any, Any] | Any | None,
     *,
     app: str,
     seed: int,
@@ -80,6 +81,7 @@ def train_model(
     checkpoints: bool = True,
     monitor: str = "val_loss",
     samples: int | None = None,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Seed, build the compiled model under the strategy's scope, and ``fit()`` it.
 
@@ -88,7 +90,7 @@ def train_model(
         train: ``(x, y)`` for training (``y`` may be None for models that need no target), or
             an input pipeline: a function of the global batch size returning a batched
             ``tf.data.Dataset`` (for data too large to hand over as arrays).
-        validation: ``(x, y)`` for validation, or None.
+        validation: ``(x, y)`` for validation, a batched ``tf.data.Dataset``, or None.
         app: The app name (MLflow metric prefix, log sub-folders).
         seed: Seeds Python, NumPy and TensorFlow before the model is built.
         training: The app's training settings (see the module docstring).
@@ -97,6 +99,8 @@ def train_model(
         monitor: The metric early stopping watches.
         samples: Training samples per epoch when ``train`` is an input pipeline (the speed
             curve ``<app>.train_samples_per_second``); counted from the arrays otherwise.
+        callbacks: The model's own callbacks (e.g. resetting a stateful model's states), called
+            before the standard ones.
 
     Returns:
         The trained model and its per-epoch history as plain floats.
@@ -139,8 +143,8 @@ def train_model(
         epochs=epochs,
         batch_size=batch_size,
         shuffle=not callable(train),  # an input pipeline shuffles (or not) by itself
-        callbacks=build_callbacks(app, callback_settings, fingerprint=fingerprint, monitor=monitor,
-                                  samples=samples),
+        callbacks=[*(callbacks or []), *build_callbacks(app, callback_settings, fingerprint=fingerprint,
+                                                        monitor=monitor, samples=samples)],
         verbose=fit_verbosity(training.verbose),
     )
     return model, {name: [float(v) for v in values] for name, values in history.history.items()}

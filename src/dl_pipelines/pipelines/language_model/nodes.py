@@ -209,7 +209,7 @@ def score_network(model: keras.Model, model_input: dict[str, np.ndarray]) -> dic
                 states = [np.zeros((len(rows), int(s.shape[-1])), "float32") for s in stream.inputs[1:]]
             logits, *states = stream.predict_on_batch([rows, *states])
             total += summed_cross_entropy(logits, y[start:start + batch])
-        nats[part] = total / y.size
+        nats[part] = float(total / y.size)
     return nats
 
 

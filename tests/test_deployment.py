@@ -126,7 +126,8 @@ def test_every_catalog_path_starts_at_data_root_written_once():
     catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog.yml").read_text())
     assert catalog["_root"] == DATA_ROOT
     # Every path but the user's own files (user_csv, user_text), wherever the user keeps them.
-    paths = [path for name, entry in catalog.items() if not name.startswith("_") and name not in ("user_csv", "user_text")
+    user_files = ("user_csv", "user_text")
+    paths = [path for name, entry in catalog.items() if not name.startswith("_") and name not in user_files
              for path in path_values(entry)]
     assert len(paths) > 30
     assert all(path.startswith("${_root}/") for path in paths), [p for p in paths if "${_root}/" not in p]

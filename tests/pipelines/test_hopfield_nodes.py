@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.pipelines.hopfield import figures, metrics, models, nodes, sources, transforms
+from dl_pipelines.pipelines.hopfield import figures, inference, metrics, models, nodes, sources, transforms
 from tests.helpers import app_settings
 
 
@@ -160,3 +160,10 @@ def test_the_capacity_table_has_one_row_per_rule_and_load():
     assert isinstance(report, pd.DataFrame)
     assert report[["rule", "load", "patterns"]].values.tolist() == [["hebbian", 0.1, 2], ["hebbian", 0.2, 4]]
     assert report["exact_recall"].between(0, 1).all() and report["mean_overlap"].between(-1, 1).all()
+
+
+def test_files_are_cut_at_the_stored_threshold_dark_on_for_letters_bright_on_for_digits():
+    grey = np.array([[[[40], [100], [160], [220]]]], dtype=np.uint8)  # one 1x4 image
+    assert inference.on_pixels(grey, "digits", 0.5).tolist() == [[-1, -1, 1, 1]]
+    assert inference.on_pixels(grey, "mnist", 0.3).tolist() == [[-1, 1, 1, 1]]
+    assert inference.on_pixels(grey, "letters", 0.5).tolist() == [[1, 1, -1, -1]]

@@ -15,6 +15,7 @@ from sklearn.decomposition import PCA
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.autoencoder.models import build_autoencoder, shape_problem
 from dl_pipelines.pipelines.autoencoder.plotting import code_scatter
@@ -127,7 +128,7 @@ def score_reconstructions(encoded: dict[str, np.ndarray], baseline: dict[str, np
     }
     logger.info("Test MSE %.5f (PCA %.5f), test BCE %.4f (PCA %.4f)", metrics["test_mse"],
                 metrics["baseline_test_mse"], metrics["test_bce"], metrics["baseline_test_bce"])
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}
+    return mlflow_metrics(metrics)
 
 
 def codes_table(encoded: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from sklearn.compose import ColumnTransformer
 
 from dl_pipelines.core.class_reports import describe_classes, per_class_report
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.settings import SplitSettings, StandardTraining
 from dl_pipelines.core.table_serving import TrainedTableModel, class_probabilities
 from dl_pipelines.core.tables import (
@@ -143,8 +144,7 @@ def evaluate_classifier(model: keras.Model, model_input: dict[str, np.ndarray], 
                 metrics["baseline_cv_accuracy_std"])
     predictions = {"y_true": y_test, "y_pred": predicted, "probabilities": probabilities,
                    "baseline_probabilities": baseline_probabilities}
-    mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
-    return mlflow_metrics, table, predictions
+    return mlflow_metrics(metrics), table, predictions
 
 
 def package_model(model: keras.Model, transform: ColumnTransformer, test_rows: pd.DataFrame,

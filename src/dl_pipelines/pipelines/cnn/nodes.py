@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from dl_pipelines.core import plotting
 from dl_pipelines.core.class_reports import describe_classes, per_class_report
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.cnn.settings import EvaluationSettings
@@ -74,8 +75,7 @@ def evaluate_classifier(model: keras.Model, model_input: dict[str, np.ndarray]
     metrics = {"test_accuracy": float((predicted == y_test).mean()), "test_loss": loss, **per_class}
     logger.info("Test accuracy %.4f, test loss %.4f", metrics["test_accuracy"], loss)
     predictions = {"y_true": y_test, "y_pred": predicted, "probabilities": probabilities}
-    mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
-    return mlflow_metrics, table, predictions
+    return mlflow_metrics(metrics), table, predictions
 
 
 def plot_learning_curves(history: dict[str, list[float]]) -> Figure:

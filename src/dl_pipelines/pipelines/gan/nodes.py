@@ -12,6 +12,7 @@ import numpy as np
 
 from dl_pipelines.core.classifiers import ClassifierSettings, build_classifier
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.gan.metrics import (
@@ -155,5 +156,5 @@ def score_samples(classifier: keras.Model, generated: dict[str, np.ndarray],
                 "accuracy %.4f", metrics["test_inception_score"],
                 metrics["baseline_test_inception_score"], metrics["test_fid"],
                 metrics["baseline_test_fid"], metrics["classifier_test_accuracy"])
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}
+    return mlflow_metrics(metrics)
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.pipelines.hopfield.metrics import capacity_experiment, capacity_summary, exact, theory
 from dl_pipelines.pipelines.hopfield.models import (
     corrupt,
@@ -30,12 +31,6 @@ from dl_pipelines.pipelines.hopfield.sources import binarised_images, letter_bit
 from dl_pipelines.pipelines.hopfield.transforms import to_patterns
 
 logger = logging.getLogger(__name__)
-
-
-def _mlflow(metrics: dict[str, Any]) -> dict[str, Any]:
-    """kedro-mlflow's form: a value at step 0, or a list of them by step as it is."""
-    return {key: value if isinstance(value, list) else {"value": value, "step": 0}
-            for key, value in metrics.items()}
 
 
 # --- ingestion ---------------------------------------------------------------------------------
@@ -139,7 +134,7 @@ def score_recall(predictions: dict[str, np.ndarray], model_input: dict[str, np.n
     logger.info("Recalled exactly %.1f%% of %d patterns, mean overlap %.4f (the corrupted copies: %.4f)",
                 100 * metrics["test_exact_recall"], len(patterns), metrics["test_mean_overlap"],
                 metrics["baseline_test_mean_overlap"])
-    return _mlflow(metrics)
+    return mlflow_metrics(metrics)
 
 
 # --- capacity (hopfield_capacity) --------------------------------------------------------------
@@ -159,4 +154,5 @@ def summarise_capacity(report: pd.DataFrame, capacity: CapacitySettings) -> dict
     metrics = capacity_summary(report)
     for name, value in metrics.items():
         logger.info("%s = %.4f", name, value)
-    return _mlflow({**metrics, **{f"capacity_theory_{k}": v for k, v in theory(capacity.units).items()}})
+    theory_loads = {f"capacity_theory_{k}": v for k, v in theory(capacity.units).items()}
+    return mlflow_metrics({**metrics, **theory_loads})

@@ -47,8 +47,9 @@ def create_pipelines() -> dict[str, Pipeline]:
              "hopfield.capacity_plot", name="plot_capacity", namespace="hopfield.capacity"),
     ])
     scoring = Pipeline([
-        node(inference.recall_files, ["hopfield.new_inputs", "hopfield.network", "hopfield.model_input",
-                                      "params:hopfield.recall", "params:hopfield.seed"],
+        node(inference.recall_files,
+             ["hopfield.new_inputs", "hopfield.network", "hopfield.model_input", "params:hopfield.data",
+              "params:hopfield.recall", "params:hopfield.seed"],
              ["hopfield.predictions", "hopfield.new_recalls_plot"], name="recall_files",
              namespace="hopfield.inference"),
     ])

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
+
 logger = logging.getLogger(__name__)
 
 PARTS = {"val": "validation", "test": "test"}
@@ -58,4 +60,4 @@ def evaluation_metrics(network: dict[str, float], baseline: dict[str, float],
     for part in network:
         logger.info("%s %s: network %s, %d-gram Kneser-Ney %s", PARTS[part], unit, show(network[part]), order,
                     show(baseline[part]))
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}
+    return mlflow_metrics(metrics)

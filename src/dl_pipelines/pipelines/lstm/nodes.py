@@ -19,6 +19,7 @@ from fsspec.core import OpenFile
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.core.user_files import file_name, require_user_file
@@ -247,4 +248,4 @@ def evaluate_forecasts(forecasts: dict[str, np.ndarray], baselines: dict[str, np
         table[f"{name}_forecast"] = forecasts["pred_test"][:, 0, index]
         for baseline in BASELINES.values():
             table[f"{name}_{baseline}"] = baselines[f"{baseline}_test"][:, index]
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}, table
+    return mlflow_metrics(metrics), table

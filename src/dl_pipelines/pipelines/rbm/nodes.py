@@ -16,6 +16,7 @@ import pandas as pd
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.rbm import BernoulliRBM, RbmModelSettings, RbmTraining, compiled_rbm
 from dl_pipelines.core.training import train_model
 from dl_pipelines.pipelines.rbm import movielens
@@ -182,10 +183,9 @@ def evaluate_recommendations(rbm: BernoulliRBM, model_input: dict[str, np.ndarra
     table = table.rename_axis("metric").reset_index()
     logger.info("Held-out ratings, RBM against the most-popular baseline:\n%s",
                 table.to_string(index=False, float_format="%.4f"))
-    metrics = {f"{prefix}{row.metric}": {"value": float(value), "step": 0}
-               for row in table.itertuples()
+    metrics = {f"{prefix}{row.metric}": float(value) for row in table.itertuples()
                for prefix, value in (("test_", row.rbm), ("baseline_test_", row.most_popular))}
-    return metrics, table
+    return mlflow_metrics(metrics), table
 
 
 def user_report(table: pd.DataFrame, model_input: dict[str, np.ndarray], movies: pd.DataFrame,

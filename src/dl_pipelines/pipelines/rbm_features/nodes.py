@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.class_reports import describe_classes, per_class_report
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.rbm import BernoulliRBM, RbmModelSettings, RbmTraining, compiled_rbm
 from dl_pipelines.core.training import train_model
 from dl_pipelines.pipelines.rbm_features.figures import filter_mosaic
@@ -94,7 +95,7 @@ def evaluate_classifiers(classifier: keras.Model, pixel_classifier: keras.Model,
                 metrics["test_accuracy"], metrics["baseline_test_accuracy"])
     predictions = {"y_true": model_input["y_test"], "y_pred": probabilities.argmax(axis=1),
                    "probabilities": probabilities}
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}, table, predictions
+    return mlflow_metrics(metrics), table, predictions
 
 
 def score_rbm(rbm: BernoulliRBM, model_input: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def score_rbm(rbm: BernoulliRBM, model_input: dict[str, np.ndarray], seed: int) 
     }
     logger.info("Test reconstruction error %.4f, pseudo-log-likelihood %.1f per image",
                 metrics["test_reconstruction_error"], metrics["test_pseudo_log_likelihood"])
-    return {key: {"value": value, "step": 0} for key, value in metrics.items()}
+    return mlflow_metrics(metrics)
 
 
 def plot_learning_curves(history: dict[str, list[float]]) -> Figure:

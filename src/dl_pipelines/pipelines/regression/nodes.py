@@ -15,6 +15,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.table_serving import TrainedTableModel
 from dl_pipelines.core.tables import (
@@ -213,8 +214,7 @@ def evaluate_regressor(model: keras.Model, model_input: dict[str, np.ndarray],
                 metrics["baseline_test_mae"])
     predictions = {"y_true": y_test, "y_pred": y_pred.astype("float32"),
                    "baseline_pred": baseline_pred.astype("float32")}
-    mlflow_metrics = {key: {"value": value, "step": 0} for key, value in metrics.items()}
-    return mlflow_metrics, predictions
+    return mlflow_metrics(metrics), predictions
 
 
 def package_model(model: keras.Model, transform: ColumnTransformer, test_rows: pd.DataFrame,

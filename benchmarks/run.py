@@ -1,6 +1,6 @@
 """Every benchmark of the project, on the machine at hand; prints one Markdown table per benchmark.
 
-    .venv/bin/python benchmarks/run.py               # all seven, 3 runs per figure (~75 min, 2 cores)
+    .venv/bin/python benchmarks/run.py               # all eight, 3 runs per figure (~75 min, 2 cores)
     .venv/bin/python benchmarks/run.py --only fixed-cost cnn-mnist --repeats 5
     .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output /tmp/bench.md
 
@@ -17,7 +17,9 @@
    (``figures.py``; the runs of more than 15 minutes only with ``--long``);
 7. ``forecast-panel``: the lstm app's csv defaults against persistence, seasonal naive and ETS on
    a panel of real and generated series (``forecast_panel.py``; one run per series: the runs
-   are deterministic).
+   are deterministic);
+8. ``forecast-unseen``: the same on held-out monthly series no choice of the defaults looked at
+   (``forecast_panel.py --unseen``).
 
 Each figure is the median of ``--repeats`` runs, each in a fresh process; each table names the
 machine, the versions and the day. Progress goes to stderr, the tables to stdout and into the
@@ -44,7 +46,7 @@ import serving
 from common import APPS
 
 SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling", "serving", "figures",
-            "forecast-panel"]
+            "forecast-panel", "forecast-unseen"]
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "results.md"
 HEADER = ("# Benchmark results\n\nWritten by `benchmarks/run.py` (what each benchmark measures: "
           "[the benchmarks page](README.md)); not edited by hand. A benchmark that runs again replaces "
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         "serving": lambda: serving.table(serving.measure(args.requests), args.requests),
         "figures": lambda: figures.remeasure(figures.choose(args.figures, args.long), before)[0],
         "forecast-panel": forecast_panel.both_tables,
+        "forecast-unseen": forecast_panel.unseen_table,
     }
     before = figures.recorded(args.output)
     for section in SECTIONS:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from dl_pipelines.core import plotting
 from dl_pipelines.core.images import read_images
 from dl_pipelines.pipelines.hopfield.models import recall, softmax_recall
-from dl_pipelines.pipelines.hopfield.settings import DataSettings, RecallSettings
+from dl_pipelines.pipelines.hopfield.settings import RecallSettings
 from dl_pipelines.pipelines.hopfield.transforms import to_images
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def on_pixels(images: np.ndarray, dataset: str, threshold: float) -> np.ndarray:
 
 
 def recall_files(new_inputs: list[OpenFile], network: dict[str, np.ndarray],
-                 model_input: dict[str, np.ndarray], data: DataSettings, recall_settings: RecallSettings,
+                 model_input: dict[str, np.ndarray], threshold: float, recall_settings: RecallSettings,
                  seed: int) -> tuple[pd.DataFrame, Figure]:
     """Recall each image file of ``hopfield.new_inputs`` (any size: made the stored patterns' size)
     with the stored network.
@@ -42,7 +42,7 @@ def recall_files(new_inputs: list[OpenFile], network: dict[str, np.ndarray],
     """
     shape = tuple(int(side) for side in model_input["shape"])
     images = read_images(new_inputs, (*shape, 1), "hopfield.new_inputs (data/01_raw/inference/hopfield/)")
-    states = on_pixels(images, str(model_input["dataset"]), data.threshold)
+    states = on_pixels(images, str(model_input["dataset"]), threshold)
     rule, weights = str(network["rule"]), network["weights"].astype(np.float64)
     if rule == "modern":
         recalled = softmax_recall(weights, states, float(network["beta"]), recall_settings.modern_steps)

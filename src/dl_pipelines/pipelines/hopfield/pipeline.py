@@ -48,8 +48,8 @@ def create_pipelines() -> dict[str, Pipeline]:
     ])
     scoring = Pipeline([
         node(inference.recall_files,
-             ["hopfield.new_inputs", "hopfield.network", "hopfield.model_input", "params:hopfield.data",
-              "params:hopfield.recall", "params:hopfield.seed"],
+             ["hopfield.new_inputs", "hopfield.network", "hopfield.model_input",
+              "params:hopfield.data.threshold", "params:hopfield.recall", "params:hopfield.seed"],
              ["hopfield.predictions", "hopfield.new_recalls_plot"], name="recall_files",
              namespace="hopfield.inference"),
     ])

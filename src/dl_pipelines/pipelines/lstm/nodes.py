@@ -231,12 +231,11 @@ def evaluate_forecasts(forecasts: dict[str, np.ndarray], baselines: dict[str, np
     metrics = forecast_scores(model_input["y_test"], forecasts, baselines,
                               series[origins[:, None] + np.arange(horizon)[None, :]],
                               naive_mae(series[:int(model_input["split"][0])]))
-    metrics["season"] = float(model_input["season"])
     start = int(forecasts["extrapolation_start"])
     actual = series[start:start + len(forecasts["extrapolation"])]
-    extrapolated = forecasts["extrapolation"][:len(actual)]
-    metrics["test_extrapolation_mse"] = float(np.mean((extrapolated - actual) ** 2))
-    metrics["test_extrapolation_mae"] = float(np.mean(np.abs(extrapolated - actual)))
+    error = forecasts["extrapolation"][:len(actual)] - actual
+    metrics.update(season=float(model_input["season"]), test_extrapolation_mse=float(np.mean(error ** 2)),
+                   test_extrapolation_mae=float(np.mean(np.abs(error))))
     scored = {"network": "test", "persistence": "baseline_test", "seasonal naive": "seasonal_naive_test",
               "ETS": "ets_test"}
     logger.info("Test MASE (one step%s): %s", f" | {horizon} steps" if horizon else "", ", ".join(

@@ -219,14 +219,16 @@ def test_every_architecture_maps_windows_to_a_horizon(architecture):
         assert len(recurrent) == 2 and recurrent[0].return_sequences and not recurrent[1].return_sequences
 
 
-def test_residual_model_starts_from_persistence():
-    model = build_forecaster(4, 1, 2, forecaster(architecture="lstm", units=4, layers=1,
-                                                 residual=True))
-    for layer in model.layers:  # silence the learned change: what is left is the last value
-        if layer.name == "forecast_flat":
-            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+@pytest.mark.parametrize("architecture", ["lstm", "dense"])
+def test_a_no_change_start_forecasts_no_change_before_training(architecture):
     window = np.arange(8, dtype="float32").reshape(2, 4, 1)
-    np.testing.assert_allclose(model.predict(window, verbose=0), baselines.persistence(window, 2))
+    residual = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4, residual=True),
+                                no_change_start=True)
+    np.testing.assert_allclose(residual.predict(window, verbose=0), baselines.persistence(window, 2))
+    plain = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4), no_change_start=True)
+    assert not plain.predict(window, verbose=0).any()  # scaled 0: seasonal naive once differenced
+    random_start = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4))
+    assert random_start.predict(window, verbose=0).any()
 
 
 def test_auto_residual_forecasts_the_change_where_the_last_value_beats_the_mean():
@@ -401,6 +403,33 @@ def test_a_monthly_csv_is_transformed_and_differenced_by_season(tmp_path):
     assert int(model_input["season"]) == 12 and model_input["lags"].tolist() == [12]
     assert model_input["power_lambdas"].tolist() == [0.0]
     assert model_input["x_train"].shape[1] == 6 + 12  # the window reaches one season further back
+
+
+def test_differences_are_scaled_about_zero_so_no_change_stays_zero(tmp_path):
+    s = csv_settings(preprocessing__differencing="seasonal", preprocessing__time_steps=6)
+    model_input = windows(ingest(s, monthly_csv(tmp_path / "sales.csv", monthly())), s)
+    changes = transforms.difference(monthly()[:84, None], [12])  # the training part's (84 rows)
+    assert model_input["scale_offset"].tolist() == [0.0]
+    assert model_input["scale_scale"] == pytest.approx(np.sqrt(np.mean(changes ** 2)))
+    offset, scale = transforms.fit_scaler(np.array([[1.0], [3.0]]), "standard")
+    assert (offset.tolist(), scale.tolist()) == ([2.0], [1.0])  # levels: mean and deviation
+
+
+def test_a_series_with_too_few_training_windows_forecasts_seasonal_naive_untrained(tmp_path, caplog):
+    s = csv_settings(preprocessing__differencing="seasonal", preprocessing__time_steps=6,
+                     training__epochs=3, model__architecture="lstm", model__units=4)
+    model_input = windows(ingest(s, monthly_csv(tmp_path / "sales.csv", monthly(72))), s)
+    windows_count = len(model_input["x_train"])  # 50 training rows - 18 = 32
+    model, history = nodes.train_forecaster(model_input, s.model.model_copy(
+        update={"min_train_windows": windows_count + 1}), s.training, seed=0)
+    assert f"{windows_count} training windows, fewer than lstm.model.min_train_windows=" in caplog.text
+    assert {len(values) for values in history.values()} == {1} and "val_loss" in history
+    predicted = model.predict(model_input["x_test"].astype("float32"), verbose=0)[:, 0, 0]
+    season_ago = model_input["series"][model_input["t_test"] - 12, 0]
+    np.testing.assert_allclose(predicted, season_ago, rtol=1e-5)
+    _, trained = nodes.train_forecaster(model_input, s.model.model_copy(
+        update={"min_train_windows": windows_count}), s.training, seed=0)
+    assert len(trained["loss"]) == 3
 
 
 @pytest.mark.parametrize("values, changes, culprit", [

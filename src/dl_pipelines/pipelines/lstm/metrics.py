@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def error_metrics(truth: np.ndarray, predicted: np.ndarray, naive_mae: np.ndarray) -> dict[str, float]:
@@ -27,6 +28,9 @@ def multi_step_mase(truth: np.ndarray, predicted: np.ndarray, scale: np.ndarray)
 
 # MLflow key prefix -> baseline (``baselines.py``); persistence keeps its first prefix, baseline_.
 BASELINES = {"baseline": "persistence", "seasonal_naive": "seasonal_naive", "ets": "ets"}
+# What the log's test line names -> MLflow key prefix.
+SCORED = {"network": "test", "persistence": "baseline_test", "seasonal naive": "seasonal_naive_test",
+          "ETS": "ets_test"}
 
 
 def forecast_scores(truth: np.ndarray, forecasts: dict[str, np.ndarray], baselines: dict[str, np.ndarray],
@@ -61,3 +65,16 @@ def forecast_scores(truth: np.ndarray, forecasts: dict[str, np.ndarray], baselin
                                                                      baselines[f"{name}_multi_step"], scale)
         metrics["multi_step_horizon"] = float(multi_step_truth.shape[1])
     return metrics
+
+
+def test_span_table(model_input: dict[str, np.ndarray], forecasts: dict[str, np.ndarray],
+                    baselines: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The test span: time, then per series the truth, the network's one-step forecast and the
+    baselines'."""
+    table = pd.DataFrame({"time": model_input["time"][model_input["t_test"]]})
+    for index, name in enumerate(model_input["columns"]):
+        table[f"{name}"] = model_input["y_test"][:, 0, index]
+        table[f"{name}_forecast"] = forecasts["pred_test"][:, 0, index]
+        for baseline in BASELINES.values():
+            table[f"{name}_{baseline}"] = baselines[f"{baseline}_test"][:, index]
+    return table

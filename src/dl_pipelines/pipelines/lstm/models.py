@@ -9,6 +9,7 @@ original units: the served model carries its own power transform, differencing a
 
 from __future__ import annotations
 
+import logging
 from typing import Any, get_args
 
 import keras
@@ -20,15 +21,20 @@ from dl_pipelines.pipelines.lstm.settings import Architecture, ForecasterSetting
 
 ARCHITECTURES = get_args(Architecture)
 
+logger = logging.getLogger(__name__)
+
 _RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 
 
 def _head(window: keras.KerasTensor, x: keras.KerasTensor, horizon: int, features: int,
-          residual: bool) -> keras.KerasTensor:
+          residual: bool, no_change_start: bool) -> keras.KerasTensor:
     """Dense output reshaped to (horizon, features); with ``residual`` the network predicts the
-    change from the last observed value, so that doing nothing is the persistence forecast."""
+    change from the last observed value, so that doing nothing is the persistence forecast.
+    ``no_change_start`` zeroes the output layer's initial weights: the network starts from that
+    forecast of no change instead of a random one."""
     # float32 from here on, also under mixed precision: the forecast keeps its full precision.
-    x = layers.Dense(horizon * features, name="forecast_flat", dtype="float32")(x)
+    x = layers.Dense(horizon * features, name="forecast_flat", dtype="float32",
+                     kernel_initializer="zeros" if no_change_start else "glorot_uniform")(x)
     x = layers.Reshape((horizon, features), name="forecast" if not residual else "change",
                        dtype="float32")(x)
     if not residual:
@@ -40,7 +46,7 @@ def _head(window: keras.KerasTensor, x: keras.KerasTensor, horizon: int, feature
 
 def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, architecture: str = "lstm",
                          units: int = 32, layers_count: int = 1, dropout: float = 0.0,
-                         residual: bool = False, **_: Any) -> keras.Model:
+                         residual: bool = False, no_change_start: bool = False, **_: Any) -> keras.Model:
     """``layers_count`` stacked recurrent layers of ``units`` (every one but the last returns its
     whole sequence to the next), dropout, then a dense layer to the forecast."""
     window = keras.Input(shape=(time_steps, features), name="window")
@@ -51,12 +57,13 @@ def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, archit
                                      name=f"{architecture}_{index + 1}")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return keras.Model(window, _head(window, x, horizon, features, residual), name=architecture)
+    return keras.Model(window, _head(window, x, horizon, features, residual, no_change_start),
+                       name=architecture)
 
 
 def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int = 32,
                      layers_count: int = 1, dropout: float = 0.0, residual: bool = False,
-                     **_: Any) -> keras.Model:
+                     no_change_start: bool = False, **_: Any) -> keras.Model:
     """The baseline on the same window: Flatten, ``layers_count`` Dense relu layers, output."""
     window = keras.Input(shape=(time_steps, features), name="window")
     x = layers.Flatten()(window)
@@ -64,21 +71,42 @@ def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int
         x = layers.Dense(units, activation="relu")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return keras.Model(window, _head(window, x, horizon, features, residual), name="dense")
+    return keras.Model(window, _head(window, x, horizon, features, residual, no_change_start),
+                       name="dense")
 
 
 def build_forecaster(time_steps: int, features: int, horizon: int,
-                     model: ForecasterSettings, auto_residual: bool = True) -> keras.Model:
+                     model: ForecasterSettings, auto_residual: bool = True,
+                     no_change_start: bool = False) -> keras.Model:
     """Build the forecaster ``model.architecture`` names, with the other settings as options;
     ``residual: auto`` takes the value of ``auto_residual``."""
-    options = model.model_dump(exclude={"architecture", "layers"})
-    options["layers_count"] = model.layers
+    options = model.model_dump(exclude={"architecture", "layers", "min_train_windows"})
+    options.update(layers_count=model.layers, no_change_start=no_change_start)
     if model.residual == "auto":
         options["residual"] = auto_residual
     if model.architecture == "dense":
         return dense_forecaster(time_steps, features, horizon, **options)
     return recurrent_forecaster(time_steps, features, horizon, architecture=model.architecture,
                                 **options)
+
+
+def untrained(forecaster: keras.Model, train: tuple[np.ndarray, np.ndarray],
+              validation: tuple[np.ndarray, np.ndarray], minimum: int, lags: list[int]
+              ) -> tuple[keras.Model, dict[str, list[float]]]:
+    """``forecaster`` with a zero output layer, and its losses as a one-epoch history: it forecasts
+    no change of what it reads, whatever its other weights (the training mean undifferenced)."""
+    head = forecaster.get_layer("forecast_flat")
+    head.set_weights([np.zeros_like(weight) for weight in head.get_weights()])
+    residual = any(layer.name == "last_value" for layer in forecaster.layers)
+    logger.warning("%d training windows, fewer than lstm.model.min_train_windows=%d: the network is not "
+                   "trained; it forecasts no change of the series differenced at lags %s%s (seasonal "
+                   "naive after seasonal differencing).", len(train[0]), minimum, lags or "none",
+                   ", from its last value" if residual else "")
+    history = {}
+    for prefix, (x, y) in (("", train), ("val_", validation)):
+        scores = forecaster.evaluate(x, y, verbose=0, return_dict=True)
+        history.update({f"{prefix}{name}": [float(value)] for name, value in scores.items()})
+    return forecaster, history
 
 
 def served_forecaster(forecaster: keras.Model, offset: np.ndarray, scale: np.ndarray,

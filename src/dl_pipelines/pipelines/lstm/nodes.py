@@ -24,8 +24,8 @@ from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.pipelines.lstm.baselines import multi_step_horizon, origins_in_test_span
-from dl_pipelines.pipelines.lstm.metrics import BASELINES, forecast_scores, naive_mae
-from dl_pipelines.pipelines.lstm.models import build_forecaster, extrapolate, served_forecaster
+from dl_pipelines.pipelines.lstm.metrics import SCORED, forecast_scores, naive_mae, test_span_table
+from dl_pipelines.pipelines.lstm.models import build_forecaster, extrapolate, served_forecaster, untrained
 from dl_pipelines.pipelines.lstm.settings import (
     GENERATED,
     ChronologicalSplit,
@@ -128,7 +128,7 @@ def make_windows(series: dict[str, np.ndarray], dataset: str, split: Chronologic
     train, validation, test = split_sizes(len(values), split)
     levels = power(values[:train], lambdas := fit_power(values[:train], preprocessing.transform, source))
     lags, strength = chosen_lags(levels, preprocessing.differencing, season)
-    offset, scale = fit_scaler(difference(levels, lags), preprocessing.scaling)
+    offset, scale = fit_scaler(difference(levels, lags), preprocessing.scaling, about_zero=bool(lags))
     window = preprocessing.time_steps + sum(lags)
     bounds = {"train": (0, train), "val": (train, train + validation),
               "test": (train + validation, len(values))}
@@ -143,11 +143,11 @@ def make_windows(series: dict[str, np.ndarray], dataset: str, split: Chronologic
     logger.info("Chronological split: %d train, %d validation, %d test rows -> %d / %d / %d windows "
                 "of %d steps", train, validation, test, len(output["x_train"]), len(output["x_val"]),
                 len(output["x_test"]), window)
-    found = " (given)" if preprocessing.season else " (from the dates)" if season > 1 else ""
-    fitted = "" if lambdas is None else f" (lambda {', '.join(f'{value:.3g}' for value in lambdas)})"
-    measured = "" if strength is None else f" (auto: seasonal strength {strength:.2f})"
-    logger.info("Season %d%s; transform %s%s; differencing at lags %s%s", season, found,
-                preprocessing.transform, fitted, lags or "none", measured)
+    logger.info("Season %d%s; transform %s%s; differencing at lags %s%s", season,
+                " (given)" if preprocessing.season else " (from the dates)" if season > 1 else "",
+                preprocessing.transform,
+                "" if lambdas is None else f" (lambda {', '.join(map('{:.3g}'.format, lambdas))})",
+                lags or "none", "" if strength is None else f" (auto: seasonal strength {strength:.2f})")
     return output
 
 
@@ -161,6 +161,8 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     Returns:
         The trained model wrapped with its scaling (raw window in, forecast in the original
         units out; the best validation loss when early stopping is on) and its per-epoch history.
+        With fewer than ``min_train_windows`` training windows, the untrained forecaster, whose
+        forecast is no change of what it reads (seasonal naive after seasonal differencing).
     """
     offset, scale = model_input["scale_offset"], model_input["scale_scale"]
     lambdas = model_input["power_lambdas"] if len(model_input["power_lambdas"]) else None
@@ -176,13 +178,18 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     residual = model.residual if model.residual != "auto" else last_value_beats_mean(train[1][:, 0])
 
     def build() -> keras.Model:
-        forecaster = build_forecaster(time_steps, features, horizon, model, auto_residual=residual)
+        # Differenced, no change is seasonal naive (or persistence): start there, not at random.
+        forecaster = build_forecaster(time_steps, features, horizon, model, residual, bool(lags))
         return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
-    logger.info("Training %s (%d unit(s) x %d layer(s)%s) on %s for up to %d epochs",
-                model.architecture, model.units, model.layers, ", residual" * residual,
-                model_input["dataset"], training.epochs)
-    forecaster, history = train_model(build, train, scaled("val"), app="lstm", seed=seed, training=training)
+    if len(train[0]) < model.min_train_windows:  # too few to learn from: keep the naive start
+        forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags)
+    else:
+        logger.info("Training %s (%d unit(s) x %d layer(s)%s) on %s for up to %d epochs",
+                    model.architecture, model.units, model.layers, ", residual" * residual,
+                    model_input["dataset"], training.epochs)
+        forecaster, history = train_model(build, train, scaled("val"), app="lstm", seed=seed,
+                                          training=training)
     return served_forecaster(forecaster, offset, scale, lambdas, lags), history
 
 
@@ -234,17 +241,10 @@ def evaluate_forecasts(forecasts: dict[str, np.ndarray], baselines: dict[str, np
     start = int(forecasts["extrapolation_start"])
     actual = series[start:start + len(forecasts["extrapolation"])]
     error = forecasts["extrapolation"][:len(actual)] - actual
-    metrics.update(season=float(model_input["season"]), test_extrapolation_mse=float(np.mean(error ** 2)),
+    metrics.update(season=float(model_input["season"]), train_windows=float(len(model_input["x_train"])),
+                   test_extrapolation_mse=float(np.mean(error ** 2)),
                    test_extrapolation_mae=float(np.mean(np.abs(error))))
-    scored = {"network": "test", "persistence": "baseline_test", "seasonal naive": "seasonal_naive_test",
-              "ETS": "ets_test"}
     logger.info("Test MASE (one step%s): %s", f" | {horizon} steps" if horizon else "", ", ".join(
         f"{name} {metrics[f'{key}_mase']:.4f}"
-        + (f" | {metrics[f'{key}_multi_step_mase']:.4f}" if horizon else "") for name, key in scored.items()))
-    table = pd.DataFrame({"time": model_input["time"][model_input["t_test"]]})
-    for index, name in enumerate(model_input["columns"]):
-        table[f"{name}"] = model_input["y_test"][:, 0, index]
-        table[f"{name}_forecast"] = forecasts["pred_test"][:, 0, index]
-        for baseline in BASELINES.values():
-            table[f"{name}_{baseline}"] = baselines[f"{baseline}_test"][:, index]
-    return mlflow_metrics(metrics), table
+        + (f" | {metrics[f'{key}_multi_step_mase']:.4f}" if horizon else "") for name, key in SCORED.items()))
+    return mlflow_metrics(metrics), test_span_table(model_input, forecasts, baselines)

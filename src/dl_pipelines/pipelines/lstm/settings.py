@@ -77,6 +77,7 @@ class ForecasterSettings(Settings):
     layers: Count
     dropout: DropoutRate = 0.0
     residual: Literal["auto"] | Flag
+    min_train_windows: WholeNumber = 24
 
 
 class ForecastSettings(Settings):

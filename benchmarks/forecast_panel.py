@@ -40,6 +40,7 @@ from common import kedro_run, machine_line, progress, project_copy
 KEYS = {"network": "test_mase", "persistence": "baseline_test_mase",
         "seasonal naive": "seasonal_naive_test_mase", "ETS": "ets_test_mase"}
 TEST_FRACTION = 0.2
+ROLLING_CUTS = [0.2, 0.3, 0.4]
 
 
 def _co2_monthly() -> pd.Series:
@@ -153,12 +154,15 @@ def run_series(name: str, series: pd.Series, folder: Path, settings: list[str]) 
 SPANS = {
     "selection": "the panel's selection spans: each series without its last 20% (never seen), scored on "
                  "the 20% before",
+    "origins": "rolling origins of the panel's selection spans: each series without its last 20, 30 and "
+               "40% (the test span always unseen), each scored on the 20% before its cut",
     "test": "the panel's test spans: the last 20% of each series",
     "unseen": "held-out series no choice of the defaults looked at; test spans: the last 20% of each",
 }
 
 
-def table(rows: dict[str, dict[str, float]], settings: list[str], span: str) -> str:
+def table(rows: dict[str, dict[str, float]], settings: list[str], span: str,
+          skipped: list[str] | None = None) -> str:
     lines = [f"lstm csv defaults{' with ' + ', '.join(settings) if settings else ''}; {SPANS[span]}. "
              "MASE (scale: the training part's one-step naive MAE), one step ahead | over "
              f"one season from every test origin; {machine_line(None)}. With fewer training windows than "
@@ -180,39 +184,58 @@ def table(rows: dict[str, dict[str, float]], settings: list[str], span: str) -> 
     ratios = [m["test_mase"] / m["seasonal_naive_test_mase"] for m in rows.values()]
     lines += ["", f"Network / seasonal naive one-step MASE: geometric mean "
                   f"{math.exp(statistics.fmean(map(math.log, ratios))):.3f}; network / the better of "
-                  f"persistence and seasonal naive, worst {max(to_simple):.3f}."]
+                  f"persistence and seasonal naive, worst {max(to_simple):.3f}; the network loses to one "
+                  f"of them on {sum(ratio > 1 for ratio in to_simple)} of {len(rows)}."]
+    if skipped:
+        lines.append(f"Too short once cut, not run: {', '.join(skipped)}.")
     return "\n".join(lines)
 
 
-def measure(series: dict[str, Callable[[], pd.Series]], selection: bool = False,
-            settings: list[str] | None = None) -> dict[str, dict[str, float]]:
-    """One run per series (without its test span with ``selection``); each run's lstm metrics."""
-    rows = {}
+def measure(series: dict[str, Callable[[], pd.Series]], cuts: list[float] = (0.0,),
+            settings: list[str] | None = None) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """One run per series and cut (the series without its last ``cut``: 0.2 its selection span,
+    more cuts rolling origins); each run's lstm metrics, and the runs left out as too short."""
+    rows, skipped = {}, []
     with tempfile.TemporaryDirectory() as folder:
         for name, load in series.items():
-            values = load().astype(float)
-            if selection:
-                values = values.iloc[:len(values) - round(len(values) * TEST_FRACTION)]
-            progress(f"forecast panel: {name} ({len(values)} rows) ...")
-            rows[name] = {**run_series(name, values, Path(folder), settings or []), "rows": len(values)}
-    return rows
+            for cut in cuts:
+                values = load().astype(float)
+                values = values.iloc[:len(values) - round(len(values) * cut)]
+                label = name if len(cuts) == 1 else f"{name} -{cut:.0%}"
+                progress(f"forecast panel: {label} ({len(values)} rows) ...")
+                try:
+                    metrics = run_series(name, values, Path(folder), settings or [])
+                    rows[label] = {**metrics, "rows": len(values)}
+                except SystemExit as failure:  # kedro_run's: a rolling cut may leave too few rows
+                    if len(cuts) == 1 or "too few for" not in str(failure):
+                        raise
+                    skipped.append(label)
+    return rows, skipped
 
 
 def both_tables() -> str:
     """The selection table the defaults were chosen on, then the panel's test table (``run.py``)."""
-    return "\n\n".join([table(measure(PANEL, selection=True), [], "selection"),
-                         table(measure(PANEL), [], "test")])
+    return "\n\n".join([table(measure(PANEL, [TEST_FRACTION])[0], [], "selection"),
+                         table(measure(PANEL)[0], [], "test")])
+
+
+def origins_table() -> str:
+    """The panel's selection spans at three rolling origins (``run.py``)."""
+    rows, skipped = measure(PANEL, ROLLING_CUTS)
+    return table(rows, [], "origins", skipped)
 
 
 def unseen_table() -> str:
     """The held-out series' test table (``run.py``)."""
-    return table(measure(UNSEEN), [], "unseen")
+    return table(measure(UNSEEN)[0], [], "unseen")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--selection", action="store_true",
                         help="score each series without its test span (what the defaults are chosen on)")
+    parser.add_argument("--origins", action="store_true",
+                        help="--selection at three rolling origins: without the last 20, 30 and 40%%")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="settings to try instead of the defaults, e.g. lstm.preprocessing.transform=log")
     parser.add_argument("--unseen", action="store_true",
@@ -225,12 +248,17 @@ def main(argv: list[str] | None = None) -> None:
     for path in args.csv:
         frame = pd.read_csv(path, parse_dates=[0], index_col=0)
         series[path.stem] = lambda frame=frame: frame.iloc[:, 0]
+    if args.origins and args.unseen:
+        parser.error("--origins scores the panel's selection spans; the held-out series are scored once")
     if args.only:
         if unknown := sorted(set(args.only) - set(series)):
             parser.error(f"--only {unknown[0]}: not a series here; expected one of {', '.join(series)}")
         series = {name: series[name] for name in args.only}
-    span = "selection" if args.selection else "unseen" if args.unseen else "test"
-    print(table(measure(series, args.selection, args.set), args.set, span))
+    span = ("origins" if args.origins else "selection" if args.selection else "unseen" if args.unseen
+            else "test")
+    cuts = {"origins": ROLLING_CUTS, "selection": [TEST_FRACTION]}.get(span, [0.0])
+    rows, skipped = measure(series, cuts, args.set)
+    print(table(rows, args.set, span, skipped))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@
 7. ``forecast-panel``: the lstm app's csv defaults against persistence, seasonal naive and ETS on
    a panel of real and generated series (``forecast_panel.py``; one run per series: the runs
    are deterministic);
-8. ``forecast-unseen``: the same on held-out monthly series no choice of the defaults looked at
+8. ``forecast-origins``: the panel's selection spans at three rolling origins (``forecast_panel.py
+   --origins``): how much the defaults' standing depends on where the test span starts.
+9. ``forecast-unseen``: the same on held-out monthly series no choice of the defaults looked at
    (``forecast_panel.py --unseen``).
 
 Each figure is the median of ``--repeats`` runs, each in a fresh process; each table names the
@@ -46,7 +48,7 @@ import serving
 from common import APPS
 
 SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling", "serving", "figures",
-            "forecast-panel", "forecast-unseen"]
+            "forecast-panel", "forecast-origins", "forecast-unseen"]
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "results.md"
 HEADER = ("# Benchmark results\n\nWritten by `benchmarks/run.py` (what each benchmark measures: "
           "[the benchmarks page](README.md)); not edited by hand. A benchmark that runs again replaces "
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         "serving": lambda: serving.table(serving.measure(args.requests), args.requests),
         "figures": lambda: figures.remeasure(figures.choose(args.figures, args.long), before)[0],
         "forecast-panel": forecast_panel.both_tables,
+        "forecast-origins": forecast_panel.origins_table,
         "forecast-unseen": forecast_panel.unseen_table,
     }
     before = figures.recorded(args.output)

@@ -93,15 +93,18 @@ def build_forecaster(time_steps: int, features: int, horizon: int,
 def untrained(forecaster: keras.Model, train: tuple[np.ndarray, np.ndarray],
               validation: tuple[np.ndarray, np.ndarray], minimum: int, lags: list[int]
               ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """``forecaster`` with a zero output layer, and its losses as a one-epoch history: it forecasts
-    no change of what it reads, whatever its other weights (the training mean undifferenced)."""
+    """``forecaster`` with a zero output layer, and its losses as a one-epoch history. Whatever its
+    other weights, it then forecasts no change of what it reads: of the series differenced at
+    ``lags`` (seasonal naive after seasonal differencing), from the last value when residual, or
+    the training mean (scaled 0) of a series neither differenced nor residual."""
     head = forecaster.get_layer("forecast_flat")
     head.set_weights([np.zeros_like(weight) for weight in head.get_weights()])
-    residual = any(layer.name == "last_value" for layer in forecaster.layers)
+    if any(layer.name == "last_value" for layer in forecaster.layers):  # residual
+        start = "the last value of the series" + (f" differenced at lags {lags}" if lags else "")
+    else:
+        start = f"no change at lags {lags} (seasonal naive at the season's)" if lags else "the training mean"
     logger.warning("%d training windows, fewer than lstm.model.min_train_windows=%d: the network is not "
-                   "trained; it forecasts no change of the series differenced at lags %s%s (seasonal "
-                   "naive after seasonal differencing).", len(train[0]), minimum, lags or "none",
-                   ", from its last value" if residual else "")
+                   "trained; it forecasts %s.", len(train[0]), minimum, start)
     history = {}
     for prefix, (x, y) in (("", train), ("val_", validation)):
         scores = forecaster.evaluate(x, y, verbose=0, return_dict=True)

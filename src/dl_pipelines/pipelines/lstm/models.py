@@ -102,7 +102,8 @@ def untrained(forecaster: keras.Model, train: tuple[np.ndarray, np.ndarray],
     if any(layer.name == "last_value" for layer in forecaster.layers):  # residual
         start = "the last value of the series" + (f" differenced at lags {lags}" if lags else "")
     else:
-        start = f"no change at lags {lags} (seasonal naive at the season's)" if lags else "the training mean"
+        start = (f"no change at lags {lags}" + (" (seasonal naive)" if len(lags) == 1 and lags[0] > 1 else "")
+                 if lags else "the training mean")
     logger.warning("%d training windows, fewer than lstm.model.min_train_windows=%d: the network is not "
                    "trained; it forecasts %s.", len(train[0]), minimum, start)
     history = {}

@@ -30,7 +30,7 @@ import math
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -191,16 +191,16 @@ def table(rows: dict[str, dict[str, float]], settings: list[str], span: str,
     return "\n".join(lines)
 
 
-def measure(series: dict[str, Callable[[], pd.Series]], cuts: list[float] = (0.0,),
+def measure(series: dict[str, Callable[[], pd.Series]], cuts: Sequence[float] = (0.0,),
             settings: list[str] | None = None) -> tuple[dict[str, dict[str, float]], list[str]]:
     """One run per series and cut (the series without its last ``cut``: 0.2 its selection span,
     more cuts rolling origins); each run's lstm metrics, and the runs left out as too short."""
     rows, skipped = {}, []
     with tempfile.TemporaryDirectory() as folder:
         for name, load in series.items():
+            whole = load().astype(float)
             for cut in cuts:
-                values = load().astype(float)
-                values = values.iloc[:len(values) - round(len(values) * cut)]
+                values = whole.iloc[:len(whole) - round(len(whole) * cut)]
                 label = name if len(cuts) == 1 else f"{name} -{cut:.0%}"
                 progress(f"forecast panel: {label} ({len(values)} rows) ...")
                 try:

@@ -93,12 +93,10 @@ def build_forecaster(time_steps: int, features: int, horizon: int,
 def untrained(forecaster: keras.Model, train: tuple[np.ndarray, np.ndarray],
               validation: tuple[np.ndarray, np.ndarray], minimum: int, lags: list[int]
               ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """``forecaster`` with a zero output layer, and its losses as a one-epoch history. Whatever its
-    other weights, it then forecasts no change of what it reads: of the series differenced at
-    ``lags`` (seasonal naive after seasonal differencing), from the last value when residual, or
-    the training mean (scaled 0) of a series neither differenced nor residual."""
-    head = forecaster.get_layer("forecast_flat")
-    head.set_weights([np.zeros_like(weight) for weight in head.get_weights()])
+    """``forecaster``, built with ``no_change_start``, kept untrained, and its losses as a one-epoch
+    history. It forecasts no change of what it reads: of the series differenced at ``lags``
+    (seasonal naive after seasonal differencing), from the last value when residual, or the
+    training mean (scaled 0) of a series neither differenced nor residual."""
     if any(layer.name == "last_value" for layer in forecaster.layers):  # residual
         start = "the last value of the series" + (f" differenced at lags {lags}" if lags else "")
     else:

@@ -177,13 +177,13 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     train = scaled("train")  # its targets, window after window, are the (differenced) series
     residual = model.residual if model.residual != "auto" else last_value_beats_mean(train[1][:, 0])
 
-    def build() -> keras.Model:
-        # Differenced, no change is seasonal naive (or persistence): start there, not at random.
-        forecaster = build_forecaster(time_steps, features, horizon, model, residual, bool(lags))
+    # Differenced, no change is seasonal naive (or persistence): start there, not at random.
+    def build(no_change_start: bool = bool(lags)) -> keras.Model:
+        forecaster = build_forecaster(time_steps, features, horizon, model, residual, no_change_start)
         return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
     if len(train[0]) < model.min_train_windows:  # too few to learn from: keep the naive start
-        forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags)
+        forecaster, history = untrained(build(True), train, scaled("val"), model.min_train_windows, lags)
     else:
         logger.info("Training %s (%d unit(s) x %d layer(s)%s) on %s for up to %d epochs",
                     model.architecture, model.units, model.layers, ", residual" * residual,

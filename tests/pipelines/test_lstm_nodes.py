@@ -233,11 +233,30 @@ def test_a_no_change_start_forecasts_no_change_before_training(architecture):
 
 def test_auto_residual_forecasts_the_change_where_the_last_value_beats_the_mean():
     rng = np.random.default_rng(0)
-    assert transforms.last_value_beats_mean(np.cumsum(rng.normal(size=(200, 1)), axis=0))  # a walk
-    assert not transforms.last_value_beats_mean(rng.normal(size=(200, 1)))  # noise
-    for residual in (True, False):
+    walk, noise = np.cumsum(rng.normal(size=(200, 1)), axis=0), rng.normal(size=(200, 1))
+    assert transforms.residual_weight("auto", walk, differenced=False, trained=True) == 1
+    assert transforms.residual_weight("auto", noise, differenced=False, trained=True) == 0
+    assert transforms.residual_weight(True, noise, differenced=True, trained=True) == 1
+    for residual in (1.0, 0.0):
         model = build_forecaster(4, 1, 1, forecaster(architecture="gru", residual="auto"), residual)
-        assert ("last_value" in [layer.name for layer in model.layers]) is residual
+        assert ("last_value" in [layer.name for layer in model.layers]) is bool(residual)
+
+
+def test_auto_residual_of_differences_starts_from_their_fitted_ar1_forecast():
+    rng = np.random.default_rng(0)
+    ar1 = np.zeros((4000, 1))
+    for t in range(1, len(ar1)):
+        ar1[t] = 0.6 * ar1[t - 1] + rng.normal()
+    weight = transforms.residual_weight("auto", ar1, differenced=True, trained=True)
+    assert weight[0] == pytest.approx(0.6, abs=0.05)
+    assert transforms.last_value_weight(np.array([[1.0], [-1.0], [1.0], [-1.0]])) == [0.0]  # clipped
+    assert transforms.residual_weight("auto", ar1, differenced=True, trained=False) == 0  # naive start
+    # The start forecasts the weight times the last value; with no change start, exactly.
+    model = build_forecaster(4, 1, 1, forecaster(architecture="lstm", residual="auto"), [0.5],
+                             no_change_start=True)
+    window = rng.normal(size=(3, 4, 1)).astype("float32")
+    np.testing.assert_allclose(model.predict(window, verbose=0), 0.5 * window[:, -1:], rtol=1e-6)
+    assert forecaster(architecture="gru").describe([0.5]) == "gru (8 unit(s) x 1 layer(s), residual 0.50)"
 
 
 def silent(core):

@@ -27,26 +27,31 @@ _RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.Simpl
 
 
 def _head(window: keras.KerasTensor, x: keras.KerasTensor, horizon: int, features: int,
-          residual: bool, no_change_start: bool) -> keras.KerasTensor:
-    """Dense output reshaped to (horizon, features); with ``residual`` the network predicts the
-    change from the last observed value, so that doing nothing is the persistence forecast.
-    ``no_change_start`` zeroes the output layer's initial weights: the network starts from that
-    forecast of no change instead of a random one."""
+          residual: float | list[float], no_change_start: bool) -> keras.KerasTensor:
+    """Dense output reshaped to (horizon, features); with ``residual`` (the weight of the last
+    observed value, per series or one for all) the network predicts the change from that weight
+    times the last value: with 1, doing nothing is the persistence forecast. ``no_change_start``
+    zeroes the output layer's initial weights: the network starts from that forecast instead of a
+    random one."""
+    weights = np.broadcast_to(np.asarray(residual, dtype="float64"), (features,))
     # float32 from here on, also under mixed precision: the forecast keeps its full precision.
     x = layers.Dense(horizon * features, name="forecast_flat", dtype="float32",
                      kernel_initializer="zeros" if no_change_start else "glorot_uniform")(x)
-    x = layers.Reshape((horizon, features), name="forecast" if not residual else "change",
+    x = layers.Reshape((horizon, features), name="change" if weights.any() else "forecast",
                        dtype="float32")(x)
-    if not residual:
+    if not weights.any():
         return x
     last = layers.Cropping1D((window.shape[1] - 1, 0), name="last_value", dtype="float32")(window)
+    if not (weights == 1).all():
+        last = layers.Rescaling(weights.tolist(), name="last_value_weight", dtype="float32")(last)
     last = layers.UpSampling1D(horizon, name="repeat_last_value", dtype="float32")(last)
     return layers.Add(name="forecast", dtype="float32")([last, x])
 
 
 def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, architecture: str = "lstm",
                          units: int = 32, layers_count: int = 1, dropout: float = 0.0,
-                         residual: bool = False, no_change_start: bool = False, **_: Any) -> keras.Model:
+                         residual: float | list[float] = 0.0, no_change_start: bool = False,
+                         **_: Any) -> keras.Model:
     """``layers_count`` stacked recurrent layers of ``units`` (every one but the last returns its
     whole sequence to the next), dropout, then a dense layer to the forecast."""
     window = keras.Input(shape=(time_steps, features), name="window")
@@ -62,7 +67,7 @@ def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, archit
 
 
 def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int = 32,
-                     layers_count: int = 1, dropout: float = 0.0, residual: bool = False,
+                     layers_count: int = 1, dropout: float = 0.0, residual: float | list[float] = 0.0,
                      no_change_start: bool = False, **_: Any) -> keras.Model:
     """The baseline on the same window: Flatten, ``layers_count`` Dense relu layers, output."""
     window = keras.Input(shape=(time_steps, features), name="window")
@@ -76,10 +81,10 @@ def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int
 
 
 def build_forecaster(time_steps: int, features: int, horizon: int,
-                     model: ForecasterSettings, auto_residual: bool = True,
+                     model: ForecasterSettings, auto_residual: float | list[float] = 1.0,
                      no_change_start: bool = False) -> keras.Model:
     """Build the forecaster ``model.architecture`` names, with the other settings as options;
-    ``residual: auto`` takes the value of ``auto_residual``."""
+    ``residual: auto`` takes the last value's weight ``auto_residual``."""
     options = model.model_dump(exclude={"architecture", "layers", "min_train_windows"})
     options.update(layers_count=model.layers, no_change_start=no_change_start)
     if model.residual == "auto":

@@ -44,9 +44,9 @@ from dl_pipelines.pipelines.lstm.transforms import (
     fill_gaps,
     fit_power,
     fit_scaler,
-    last_value_beats_mean,
     network_arrays,
     power,
+    residual_weight,
     season_of,
     sliding_windows,
 )
@@ -160,9 +160,8 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
 
     Returns:
         The trained model wrapped with its scaling (raw window in, forecast in the original
-        units out; the best validation loss when early stopping is on) and its per-epoch history.
-        With fewer than ``min_train_windows`` training windows, the untrained forecaster, whose
-        forecast is no change of what it reads (seasonal naive after seasonal differencing).
+        units out; the best validation loss when early stopping is on) and its per-epoch history;
+        with fewer than ``min_train_windows`` training windows, untrained: its no-change start.
     """
     offset, scale = model_input["scale_offset"], model_input["scale_scale"]
     lambdas = model_input["power_lambdas"] if len(model_input["power_lambdas"]) else None
@@ -175,19 +174,19 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     _, window, features = model_input["x_train"].shape
     time_steps, horizon = window - sum(lags), model_input["y_train"].shape[1]
     train = scaled("train")  # its targets, window after window, are the (differenced) series
-    residual = model.residual if model.residual != "auto" else last_value_beats_mean(train[1][:, 0])
+    trained = len(train[0]) >= model.min_train_windows  # too few to learn from: keep the naive start
+    residual = residual_weight(model.residual, train[1][:, 0], bool(lags), trained)
 
     # Differenced, no change is seasonal naive (or persistence): start there, not at random.
     def build(no_change_start: bool = bool(lags)) -> keras.Model:
         forecaster = build_forecaster(time_steps, features, horizon, model, residual, no_change_start)
         return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
-    if len(train[0]) < model.min_train_windows:  # too few to learn from: keep the naive start
+    if not trained:
         forecaster, history = untrained(build(True), train, scaled("val"), model.min_train_windows, lags)
     else:
-        logger.info("Training %s (%d unit(s) x %d layer(s)%s) on %s for up to %d epochs",
-                    model.architecture, model.units, model.layers, ", residual" * residual,
-                    model_input["dataset"], training.epochs)
+        logger.info("Training %s on %s for up to %d epochs", model.describe(residual), model_input["dataset"],
+                    training.epochs)
         forecaster, history = train_model(build, train, scaled("val"), app="lstm", seed=seed,
                                           training=training)
     return served_forecaster(forecaster, offset, scale, lambdas, lags), history

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from dl_pipelines.core.settings import (
@@ -78,6 +79,14 @@ class ForecasterSettings(Settings):
     dropout: DropoutRate = 0.0
     residual: Literal["auto"] | Flag
     min_train_windows: WholeNumber = 24
+
+    def describe(self, residual: float | list[float]) -> str:
+        """For the log, with the last value's weight ``residual`` the run chose: "lstm (32 unit(s)
+        x 1 layer(s), residual)" for 1, "..., residual 0.62)" for 0.62, nothing for 0."""
+        weights = [float(weight) for weight in np.atleast_1d(residual)]
+        note = "" if not any(weights) else ", residual" + (
+            "" if all(weight == 1 for weight in weights) else " " + ", ".join(f"{w:.2f}" for w in weights))
+        return f"{self.architecture} ({self.units} unit(s) x {self.layers} layer(s){note})"
 
 
 class ForecastSettings(Settings):

@@ -81,9 +81,34 @@ def network_arrays(x: np.ndarray, y: np.ndarray, lambdas: np.ndarray | None, lag
 
 def last_value_beats_mean(values: np.ndarray) -> bool:
     """Whether each value is closer to the one before it than to the mean (MAE over the rows and
-    series): ``residual: auto``, which makes the network forecast the change from the last value
-    only where that naive forecast beats the constant one on the training part."""
+    series): ``residual: auto`` of an undifferenced series, which makes the network forecast the
+    change from the last value only where that naive forecast beats the constant one on the
+    training part."""
     return bool(np.abs(np.diff(values, axis=0)).mean() < np.abs(values - values.mean(axis=0)).mean())
+
+
+def last_value_weight(values: np.ndarray) -> list[float]:
+    """Per-series least-squares weight ``w`` of the forecast ``w * x[t-1]`` of ``x[t]`` (an AR(1)
+    about zero), clipped to [0, 1], from the training rows: ``residual: auto`` of a differenced
+    series starts the network there. Neither 0 (seasonal naive) nor 1 (the last seasonal change
+    again) suits every series: 1 lost to seasonal naive on h02 at two of three rolling origins, 0
+    lost to persistence on three trending series (docs/apps/lstm.md)."""
+    previous, current = values[:-1], values[1:]
+    weight = (previous * current).sum(axis=0) / np.maximum(np.square(previous).sum(axis=0), 1e-12)
+    return np.clip(weight, 0.0, 1.0).tolist()
+
+
+def residual_weight(residual: str | bool, values: np.ndarray, differenced: bool,
+                    trained: bool) -> float | list[float]:
+    """The weight of the last value in the network's start: 1 or 0 for ``lstm.model.residual``
+    true or false. ``auto`` decides from the scaled training targets ``values``: for a
+    differenced series :func:`last_value_weight` once trained, else 0 (its start is then
+    seasonal naive); for an undifferenced one 1 where :func:`last_value_beats_mean`, else 0."""
+    if residual != "auto":
+        return float(residual)
+    if differenced:
+        return last_value_weight(values) if trained else 0.0
+    return float(last_value_beats_mean(values))
 
 
 def fit_power(train: np.ndarray, transform: str, source: str) -> np.ndarray | None:

@@ -14,6 +14,7 @@ deaths, Canadian gas production, souvenir sales, US retail and leisure employmen
     .venv/bin/python benchmarks/run.py --only forecast-panel forecast-unseen   # the tables, into results.md
     .venv/bin/python benchmarks/forecast_panel.py --selection          # the span defaults are chosen on
     .venv/bin/python benchmarks/forecast_panel.py --selection --set lstm.preprocessing.transform=log
+    .venv/bin/python benchmarks/forecast_panel.py --origins            # rolling origins: -20, -30, -40%
     .venv/bin/python benchmarks/forecast_panel.py --unseen             # the held-out series
     .venv/bin/python benchmarks/forecast_panel.py --csv sales.csv --only sales   # any other series
 

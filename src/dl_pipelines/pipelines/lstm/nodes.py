@@ -178,12 +178,13 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     residual = residual_weight(model.residual, train[1][:, 0], bool(lags), trained)
 
     # Differenced, no change is seasonal naive (or persistence): start there, not at random.
-    def build(no_change_start: bool = bool(lags)) -> keras.Model:
-        forecaster = build_forecaster(time_steps, features, horizon, model, residual, no_change_start)
+    def build() -> keras.Model:
+        forecaster = build_forecaster(time_steps, features, horizon, model, residual,
+                                      no_change_start=bool(lags) or not trained)
         return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
     if not trained:
-        forecaster, history = untrained(build(True), train, scaled("val"), model.min_train_windows, lags)
+        forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags)
     else:
         logger.info("Training %s on %s for up to %d epochs", model.describe(residual), model_input["dataset"],
                     training.epochs)

@@ -234,29 +234,42 @@ def test_a_no_change_start_forecasts_no_change_before_training(architecture):
 def test_auto_residual_forecasts_the_change_where_the_last_value_beats_the_mean():
     rng = np.random.default_rng(0)
     walk, noise = np.cumsum(rng.normal(size=(200, 1)), axis=0), rng.normal(size=(200, 1))
-    assert transforms.residual_weight("auto", walk, differenced=False, trained=True) == 1
-    assert transforms.residual_weight("auto", noise, differenced=False, trained=True) == 0
-    assert transforms.residual_weight(True, noise, differenced=True, trained=True) == 1
-    for residual in (1.0, 0.0):
-        model = build_forecaster(4, 1, 1, forecaster(architecture="gru", residual="auto"), residual)
-        assert ("last_value" in [layer.name for layer in model.layers]) is bool(residual)
+    windows, last = np.zeros((200, 4, 1)), transforms.last_value_start(4, 1)
+
+    def start(residual, targets, differenced=False):
+        return transforms.start_coefficients(residual, windows, targets[:, None], differenced, trained=True)
+
+    assert (start("auto", walk) == last).all()
+    assert not start("auto", noise).any()
+    assert (start(True, noise, differenced=True) == last).all()
+    for coefficients in (last, 0 * last):
+        model = build_forecaster(4, 1, 1, forecaster(architecture="gru", residual="auto"), coefficients)
+        assert ("start" in [layer.name for layer in model.layers]) is bool(coefficients.any())
 
 
-def test_auto_residual_of_differences_starts_from_their_fitted_ar1_forecast():
+def test_auto_residual_of_differences_starts_from_their_ridge_autoregression():
     rng = np.random.default_rng(0)
-    ar1 = np.zeros((4000, 1))
-    for t in range(1, len(ar1)):
-        ar1[t] = 0.6 * ar1[t - 1] + rng.normal()
-    weight = transforms.residual_weight("auto", ar1, differenced=True, trained=True)
-    assert weight[0] == pytest.approx(0.6, abs=0.05)
-    assert transforms.last_value_weight(np.array([[1.0], [-1.0], [1.0], [-1.0]])) == [0.0]  # clipped
-    assert transforms.residual_weight("auto", ar1, differenced=True, trained=False) == 0  # naive start
-    # The start forecasts the weight times the last value; with no change start, exactly.
-    model = build_forecaster(4, 1, 1, forecaster(architecture="lstm", residual="auto"), [0.5],
+    ar2 = np.zeros(3000)
+    for t in range(2, len(ar2)):
+        ar2[t] = 0.5 * ar2[t - 1] - 0.3 * ar2[t - 2] + rng.normal()
+    x = np.lib.stride_tricks.sliding_window_view(ar2[:-1], 6)[:, :, None]
+    y = ar2[6:, None, None]
+    start = transforms.start_coefficients("auto", x, y, differenced=True, trained=True)
+    np.testing.assert_allclose(start[:, 0], [0, 0, 0, 0, -0.3, 0.5], atol=0.05)
+    # Nothing to learn: the folds choose a penalty that shrinks the start to seasonal naive (least
+    # squares gives coefficients up to 0.08 here).
+    noise = np.random.default_rng(1).normal(size=(200, 7))
+    assert np.abs(transforms.ridge_start(noise[:, :6, None], noise[:, 6:, None])).max() < 0.01
+    assert not transforms.start_coefficients("auto", x, y, differenced=True, trained=False).any()
+    # The start is the linear forecast exactly until the network learns a change from it.
+    model = build_forecaster(6, 1, 1, forecaster(architecture="lstm", residual="auto"), start,
                              no_change_start=True)
-    window = rng.normal(size=(3, 4, 1)).astype("float32")
-    np.testing.assert_allclose(model.predict(window, verbose=0), 0.5 * window[:, -1:], rtol=1e-6)
-    assert forecaster(architecture="gru").describe([0.5]) == "gru (8 unit(s) x 1 layer(s), residual 0.50)"
+    np.testing.assert_allclose(model.predict(x[:3].astype("float32"), verbose=0)[:, 0, 0],
+                               x[:3, :, 0] @ start[:, 0], rtol=1e-5, atol=1e-6)
+    assert forecaster(architecture="gru").describe(start) == (
+        "gru (8 unit(s) x 1 layer(s), residual from a linear forecast of 6 values, last value's weight "
+        f"{start[-1, 0]:.2f})")
+    assert forecaster(architecture="gru").describe(transforms.last_value_start(6, 1)).endswith("residual)")
 
 
 def silent(core):

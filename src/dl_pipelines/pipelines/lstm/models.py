@@ -18,6 +18,7 @@ from keras import layers
 
 from dl_pipelines.pipelines.lstm.served_model import BoxCox, Undifference
 from dl_pipelines.pipelines.lstm.settings import Architecture, ForecasterSettings
+from dl_pipelines.pipelines.lstm.transforms import last_value_start
 
 ARCHITECTURES = get_args(Architecture)
 
@@ -27,30 +28,31 @@ _RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.Simpl
 
 
 def _head(window: keras.KerasTensor, x: keras.KerasTensor, horizon: int, features: int,
-          residual: float | list[float], no_change_start: bool) -> keras.KerasTensor:
-    """Dense output reshaped to (horizon, features); with ``residual`` (the weight of the last
-    observed value, per series or one for all) the network predicts the change from that weight
-    times the last value: with 1, doing nothing is the persistence forecast. ``no_change_start``
-    zeroes the output layer's initial weights: the network starts from that forecast instead of a
-    random one."""
-    weights = np.broadcast_to(np.asarray(residual, dtype="float64"), (features,))
+          start: np.ndarray | None, no_change_start: bool) -> keras.KerasTensor:
+    """Dense output reshaped to (horizon, features); with a ``start``, the coefficients
+    ``(time_steps, features)`` of a fixed linear forecast from each series' own window, the
+    network predicts the change from it: with the last value's (1 on the last step), doing nothing
+    is the persistence forecast. ``no_change_start`` zeroes the output layer's initial weights: the
+    network starts from that forecast instead of a random one."""
+    has_start = start is not None and bool(np.any(start))
     # float32 from here on, also under mixed precision: the forecast keeps its full precision.
     x = layers.Dense(horizon * features, name="forecast_flat", dtype="float32",
                      kernel_initializer="zeros" if no_change_start else "glorot_uniform")(x)
-    x = layers.Reshape((horizon, features), name="change" if weights.any() else "forecast",
-                       dtype="float32")(x)
-    if not weights.any():
+    x = layers.Reshape((horizon, features), name="change" if has_start else "forecast", dtype="float32")(x)
+    if not has_start:
         return x
-    last = layers.Cropping1D((window.shape[1] - 1, 0), name="last_value", dtype="float32")(window)
-    if not (weights == 1).all():
-        last = layers.Rescaling(weights.tolist(), name="last_value_weight", dtype="float32")(last)
-    last = layers.UpSampling1D(horizon, name="repeat_last_value", dtype="float32")(last)
-    return layers.Add(name="forecast", dtype="float32")([last, x])
+    # One kernel per series over the whole window: each series' start reads its own past only.
+    linear = layers.DepthwiseConv1D(window.shape[1], use_bias=False, trainable=False, name="start",
+                                    dtype="float32")
+    first = linear(window)
+    linear.set_weights([np.asarray(start, dtype="float32")[:, :, None]])
+    first = layers.UpSampling1D(horizon, name="repeat_start", dtype="float32")(first)
+    return layers.Add(name="forecast", dtype="float32")([first, x])
 
 
 def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, architecture: str = "lstm",
                          units: int = 32, layers_count: int = 1, dropout: float = 0.0,
-                         residual: float | list[float] = 0.0, no_change_start: bool = False,
+                         start: np.ndarray | None = None, no_change_start: bool = False,
                          **_: Any) -> keras.Model:
     """``layers_count`` stacked recurrent layers of ``units`` (every one but the last returns its
     whole sequence to the next), dropout, then a dense layer to the forecast."""
@@ -62,12 +64,12 @@ def recurrent_forecaster(time_steps: int, features: int, horizon: int, *, archit
                                      name=f"{architecture}_{index + 1}")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return keras.Model(window, _head(window, x, horizon, features, residual, no_change_start),
+    return keras.Model(window, _head(window, x, horizon, features, start, no_change_start),
                        name=architecture)
 
 
 def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int = 32,
-                     layers_count: int = 1, dropout: float = 0.0, residual: float | list[float] = 0.0,
+                     layers_count: int = 1, dropout: float = 0.0, start: np.ndarray | None = None,
                      no_change_start: bool = False, **_: Any) -> keras.Model:
     """The baseline on the same window: Flatten, ``layers_count`` Dense relu layers, output."""
     window = keras.Input(shape=(time_steps, features), name="window")
@@ -76,19 +78,19 @@ def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int
         x = layers.Dense(units, activation="relu")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return keras.Model(window, _head(window, x, horizon, features, residual, no_change_start),
+    return keras.Model(window, _head(window, x, horizon, features, start, no_change_start),
                        name="dense")
 
 
-def build_forecaster(time_steps: int, features: int, horizon: int,
-                     model: ForecasterSettings, auto_residual: float | list[float] = 1.0,
-                     no_change_start: bool = False) -> keras.Model:
-    """Build the forecaster ``model.architecture`` names, with the other settings as options;
-    ``residual: auto`` takes the last value's weight ``auto_residual``."""
-    options = model.model_dump(exclude={"architecture", "layers", "min_train_windows"})
-    options.update(layers_count=model.layers, no_change_start=no_change_start)
-    if model.residual == "auto":
-        options["residual"] = auto_residual
+def build_forecaster(time_steps: int, features: int, horizon: int, model: ForecasterSettings,
+                     start: np.ndarray | None = None, no_change_start: bool = False) -> keras.Model:
+    """Build the forecaster ``model.architecture`` names, with the other settings as options, from
+    the linear ``start`` the run chose (:func:`~dl_pipelines.pipelines.lstm.transforms.start_coefficients`);
+    without one, from ``model.residual`` alone: the last value unless it is false."""
+    if start is None:
+        start = last_value_start(time_steps, features) * float(model.residual is not False)
+    options = model.model_dump(exclude={"architecture", "layers", "min_train_windows", "residual"})
+    options.update(layers_count=model.layers, start=start, no_change_start=no_change_start)
     if model.architecture == "dense":
         return dense_forecaster(time_steps, features, horizon, **options)
     return recurrent_forecaster(time_steps, features, horizon, architecture=model.architecture,
@@ -102,7 +104,7 @@ def untrained(forecaster: keras.Model, train: tuple[np.ndarray, np.ndarray],
     history. It forecasts no change of what it reads: of the series differenced at ``lags``
     (seasonal naive after seasonal differencing), from the last value when residual, or the
     training mean (scaled 0) of a series neither differenced nor residual."""
-    if any(layer.name == "last_value" for layer in forecaster.layers):  # residual
+    if any(layer.name == "start" for layer in forecaster.layers):  # residual
         start = "the last value of the series" + (f" differenced at lags {lags}" if lags else "")
     else:
         start = (f"no change at lags {lags}" + (" (seasonal naive)" if len(lags) == 1 and lags[0] > 1 else "")

@@ -46,9 +46,9 @@ from dl_pipelines.pipelines.lstm.transforms import (
     fit_scaler,
     network_arrays,
     power,
-    residual_weight,
     season_of,
     sliding_windows,
+    start_coefficients,
 )
 
 logger = logging.getLogger(__name__)
@@ -175,18 +175,18 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     time_steps, horizon = window - sum(lags), model_input["y_train"].shape[1]
     train = scaled("train")  # its targets, window after window, are the (differenced) series
     trained = len(train[0]) >= model.min_train_windows  # too few to learn from: keep the naive start
-    residual = residual_weight(model.residual, train[1][:, 0], bool(lags), trained)
+    start = start_coefficients(model.residual, *train, differenced=bool(lags), trained=trained)
 
     # Differenced, no change is seasonal naive (or persistence): start there, not at random.
     def build() -> keras.Model:
-        forecaster = build_forecaster(time_steps, features, horizon, model, residual,
+        forecaster = build_forecaster(time_steps, features, horizon, model, start,
                                       no_change_start=bool(lags) or not trained)
         return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
     if not trained:
         forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags)
     else:
-        logger.info("Training %s on %s for up to %d epochs", model.describe(residual), model_input["dataset"],
+        logger.info("Training %s on %s for up to %d epochs", model.describe(start), model_input["dataset"],
                     training.epochs)
         forecaster, history = train_model(build, train, scaled("val"), app="lstm", seed=seed,
                                           training=training)

@@ -80,12 +80,14 @@ class ForecasterSettings(Settings):
     residual: Literal["auto"] | Flag
     min_train_windows: WholeNumber = 24
 
-    def describe(self, residual: float | list[float]) -> str:
-        """For the log, with the last value's weight ``residual`` the run chose: "lstm (32 unit(s)
-        x 1 layer(s), residual)" for 1, "..., residual 0.62)" for 0.62, nothing for 0."""
-        weights = [float(weight) for weight in np.atleast_1d(residual)]
-        note = "" if not any(weights) else ", residual" + (
-            "" if all(weight == 1 for weight in weights) else " " + ", ".join(f"{w:.2f}" for w in weights))
+    def describe(self, start: np.ndarray) -> str:
+        """For the log, with the linear start ``(time_steps, series)`` the run chose: "lstm (32
+        unit(s) x 1 layer(s), residual)" for the last value, "..., residual from a linear forecast
+        of 20 values, last value's weight 0.62)" for another one, nothing for none."""
+        last_value_only = not start[:-1].any() and (start[-1] == 1).all()
+        note = ("" if not start.any() else ", residual" if last_value_only else
+                f", residual from a linear forecast of {len(start)} values, last value's weight "
+                + ", ".join(f"{weight:.2f}" for weight in start[-1]))
         return f"{self.architecture} ({self.units} unit(s) x {self.layers} layer(s){note})"
 
 

@@ -17,6 +17,9 @@ from dl_pipelines.pipelines.lstm.settings import (
 # Seasonal differencing when the training part's seasonal strength reaches this: the threshold of
 # Hyndman and Athanasopoulos' nsdiffs() (Forecasting: Principles and Practice, 3rd ed., 9.1).
 SEASONAL_STRENGTH = 0.64
+# The ridge start's penalties to choose from, on scaled values, and its forward-chaining folds.
+RIDGE_PENALTIES = np.logspace(-1, 4, 26)
+RIDGE_FOLDS = 5
 
 
 def check_length(rows: int, split: ChronologicalSplit, preprocessing: PreprocessingSettings,
@@ -87,28 +90,42 @@ def last_value_beats_mean(values: np.ndarray) -> bool:
     return bool(np.abs(np.diff(values, axis=0)).mean() < np.abs(values - values.mean(axis=0)).mean())
 
 
-def last_value_weight(values: np.ndarray) -> list[float]:
-    """Per-series least-squares weight ``w`` of the forecast ``w * x[t-1]`` of ``x[t]`` (an AR(1)
-    about zero), clipped to [0, 1], from the training rows: ``residual: auto`` of a differenced
-    series starts the network there. Neither 0 (seasonal naive) nor 1 (the last seasonal change
-    again) suits every series: 1 lost to seasonal naive on h02 at two of three rolling origins, 0
-    lost to persistence on three trending series (docs/apps/lstm.md)."""
-    previous, current = values[:-1], values[1:]
-    weight = (previous * current).sum(axis=0) / np.maximum(np.square(previous).sum(axis=0), 1e-12)
-    return np.clip(weight, 0.0, 1.0).tolist()
+def last_value_start(time_steps: int, features: int) -> np.ndarray:
+    """The coefficients of "the last value again" (persistence of what the network reads)."""
+    start = np.zeros((time_steps, features))
+    start[-1] = 1.0
+    return start
 
 
-def residual_weight(residual: str | bool, values: np.ndarray, differenced: bool,
-                    trained: bool) -> float | list[float]:
-    """The weight of the last value in the network's start: 1 or 0 for ``lstm.model.residual``
-    true or false. ``auto`` decides from the scaled training targets ``values``: for a
-    differenced series :func:`last_value_weight` once trained, else 0 (its start is then
-    seasonal naive); for an undifferenced one 1 where :func:`last_value_beats_mean`, else 0."""
-    if residual != "auto":
-        return float(residual)
-    if differenced:
-        return last_value_weight(values) if trained else 0.0
-    return float(last_value_beats_mean(values))
+def ridge_start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per series, the coefficients ``(time_steps, series)`` of the ridge regression of the next
+    scaled value on its own window (no intercept: the differences are scaled about zero), the
+    penalty chosen by scikit-learn's ``RidgeCV`` on forward-chaining folds; cross-validation is
+    valid for autoregressions (Bergmeir, Hyndman and Koo, 2018). ``residual: auto`` of a
+    differenced series starts the network there. Neither seasonal naive (no coefficients) nor
+    the last seasonal change again, nor a share of it, suits every series (docs/apps/lstm.md);
+    the penalty shrinks the fit towards seasonal naive where the folds find little to learn."""
+    from sklearn.linear_model import RidgeCV  # only the ridge start needs it
+    from sklearn.model_selection import TimeSeriesSplit
+
+    return np.stack([RidgeCV(alphas=RIDGE_PENALTIES, fit_intercept=False, cv=TimeSeriesSplit(RIDGE_FOLDS))
+                     .fit(x[:, :, series], y[:, 0, series]).coef_ for series in range(x.shape[2])], axis=1)
+
+
+def start_coefficients(residual: str | bool, x: np.ndarray, y: np.ndarray, differenced: bool,
+                       trained: bool) -> np.ndarray:
+    """The linear forecast the network starts from and learns the change from, as coefficients
+    ``(time_steps, series)`` of its scaled window ``x``: the last value for
+    ``lstm.model.residual: true``, none (zeros) for false. ``auto`` decides from the scaled
+    training windows: for a differenced series :func:`ridge_start` once trained, else none (the
+    start is then seasonal naive); for an undifferenced one the last value where
+    :func:`last_value_beats_mean` on the targets ``y``, else none."""
+    _, time_steps, features = x.shape
+    if residual == "auto" and differenced:
+        return ridge_start(x, y) if trained else np.zeros((time_steps, features))
+    if residual == "auto":
+        residual = last_value_beats_mean(y[:, 0])
+    return last_value_start(time_steps, features) * float(residual)
 
 
 def fit_power(train: np.ndarray, transform: str, source: str) -> np.ndarray | None:

@@ -8,7 +8,13 @@ from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm import baselines, figures, nodes, sources, transforms
 from dl_pipelines.pipelines.lstm import metrics as forecast_metrics
-from dl_pipelines.pipelines.lstm.models import ARCHITECTURES, build_forecaster, extrapolate, served_forecaster
+from dl_pipelines.pipelines.lstm.models import (
+    ARCHITECTURES,
+    build_forecaster,
+    extrapolate,
+    served_forecaster,
+    start_metrics,
+)
 from dl_pipelines.pipelines.lstm.settings import ForecasterSettings
 from tests.helpers import app_settings, raw_params
 
@@ -270,6 +276,17 @@ def test_auto_residual_of_differences_starts_from_their_ridge_autoregression():
         "gru (8 unit(s) x 1 layer(s), residual from a linear forecast of 6 values, last value's weight "
         f"{start[-1, 0]:.2f})")
     assert forecaster(architecture="gru").describe(transforms.last_value_start(6, 1)).endswith("residual)")
+
+
+def test_the_start_a_run_chose_is_recorded_for_mlflow():
+    start = np.array([[0.0, 0.2], [-0.4, 0.0], [0.7, 1.0]])
+    core = build_forecaster(3, 2, 1, forecaster(architecture="lstm", residual="auto"), start)
+    served = served_forecaster(core, np.zeros(2), np.ones(2), lags=[12])
+    assert start_metrics(served) == {"start_last_value_weight": {"value": pytest.approx(0.85), "step": 0},
+                                     "start_weight_sum": {"value": pytest.approx(1.15), "step": 0}}
+    no_start = build_forecaster(3, 1, 1, forecaster(architecture="dense", residual=False))
+    assert {key: value["value"] for key, value in start_metrics(no_start).items()} == {
+        "start_last_value_weight": 0.0, "start_weight_sum": 0.0}
 
 
 def silent(core):

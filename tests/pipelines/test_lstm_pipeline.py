@@ -141,7 +141,8 @@ def test_inference_forecasts_what_follows_the_latest_history_with_dates(project)
         preprocessing={"time_steps": 6, "horizon": 2, "transform": "log", "differencing": "both"})
     metrics = top_run("lstm")[1]
     assert metrics["lstm.season"] == 12 and metrics["lstm.multi_step_horizon"] == 12
-    assert {"lstm.seasonal_naive_test_mase", "lstm.ets_test_multi_step_mase"} <= set(metrics)
+    assert {"lstm.seasonal_naive_test_mase", "lstm.ets_test_multi_step_mase",
+            "lstm.start_last_value_weight", "lstm.start_weight_sum"} <= set(metrics)
     folder = project / "data/01_raw/inference/lstm"
     folder.mkdir(parents=True)
     latest = sales(30, "2021-01-01").assign(store="Lyon")

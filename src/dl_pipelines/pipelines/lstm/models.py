@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.pipelines.lstm.served_model import BoxCox, Undifference
 from dl_pipelines.pipelines.lstm.settings import Architecture, ForecasterSettings
 from dl_pipelines.pipelines.lstm.transforms import last_value_start
@@ -145,6 +146,22 @@ def served_forecaster(forecaster: keras.Model, offset: np.ndarray, scale: np.nda
     if lambdas is not None:
         outputs = BoxCox(lambdas, invert=True, name="inverse_box_cox")(outputs)
     return keras.Model(window, outputs, name=f"{forecaster.name}_forecaster")
+
+
+def start_metrics(model: keras.Model) -> dict[str, Any]:
+    """The fixed linear start of a (served) forecaster, for comparing runs in MLflow, averaged
+    over the series: ``start_last_value_weight`` and ``start_weight_sum`` (the sum of the absolute
+    weights). Both 0: no start (the naive forecast of what the network reads); both 1: the last
+    value (``residual: true``); anything else: the ridge start of ``residual: auto``."""
+    start = np.zeros((1, 1))
+    layers_left = list(model.layers)
+    while layers_left:  # the start sits inside the forecaster the served model wraps
+        layer = layers_left.pop()
+        if layer.name == "start":
+            start = layer.get_weights()[0][:, :, 0]
+        layers_left += layer.layers if isinstance(layer, keras.Model) else []
+    return mlflow_metrics({"start_last_value_weight": float(start[-1].mean()),
+                           "start_weight_sum": float(np.abs(start).sum(axis=0).mean())})
 
 
 def extrapolate(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarray:

@@ -7,7 +7,7 @@ from kedro.pipeline import Pipeline, node
 
 from dl_pipelines.core.stages import stage_pipelines
 from dl_pipelines.core.sweep import sweep_pipeline
-from dl_pipelines.pipelines.lstm import baselines, figures, inference, nodes
+from dl_pipelines.pipelines.lstm import baselines, figures, inference, models, nodes
 
 TRAINING_INPUTS = ["lstm.model_input", "params:lstm.model", "params:lstm.training", "params:lstm.seed"]
 
@@ -40,6 +40,8 @@ def create_pipelines() -> dict[str, Pipeline]:
              "lstm.baseline_forecasts", name="forecast_baselines", namespace="lstm.evaluation"),
         node(nodes.evaluate_forecasts, ["lstm.forecasts", "lstm.baseline_forecasts", "lstm.model_input"],
              ["lstm.test_metrics", "lstm.test_forecasts_report"], name="evaluate_forecasts",
+             namespace="lstm.evaluation"),
+        node(models.start_metrics, "lstm.model", "lstm.start_metrics", name="record_start",
              namespace="lstm.evaluation"),
         node(figures.plot_learning_curves, "lstm.training_history", "lstm.learning_curves_plot",
              name="plot_learning_curves", namespace="lstm.evaluation"),

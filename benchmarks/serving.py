@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,14 +23,9 @@ from pathlib import Path
 
 import numpy as np
 from common import kedro_run, machine_line, progress, project_copy
+from mlflow.utils import find_free_port
 
 BATCHES = (1, 64)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed(call, requests: int) -> dict[str, float]:
@@ -48,7 +42,7 @@ def timed(call, requests: int) -> dict[str, float]:
 
 def serve(uri: str, tracking_uri: str) -> tuple[subprocess.Popen, str]:
     """``mlflow models serve`` of ``uri`` on a free port; returns the process and its base URL."""
-    port = free_port()
+    port = find_free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pandas as pd
 import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from mlflow.utils import find_free_port
 
 from dl_pipelines.core.settings import AppSettings, effective_settings
 from dl_pipelines.pipeline_registry import APPS
@@ -105,16 +105,10 @@ def images_in(outputs: list[dict[str, Any]]) -> int:
     return sum("image/png" in out.get("data", {}) for out in outputs)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def served_answer(model_uri: str, payload: dict[str, Any], timeout: float = 180) -> Any:
     """``mlflow models serve -m <model_uri> --env-manager local`` on 127.0.0.1 in a process of its
     own, asked once over HTTP (``POST /invocations``); returns the JSON answer."""
-    port = free_port()
+    port = find_free_port()
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
                "-h", "127.0.0.1", "-p", str(port)]
     # MLflow starts `uvicorn` from the PATH: the one of this environment, as in an activated one.

@@ -99,19 +99,23 @@ def build_forecaster(time_steps: int, features: int, horizon: int, model: Foreca
 
 
 def untrained(forecaster: keras.Model, train: tuple[np.ndarray, np.ndarray],
-              validation: tuple[np.ndarray, np.ndarray], minimum: int, lags: list[int]
+              validation: tuple[np.ndarray, np.ndarray], minimum: int, lags: list[int], start: np.ndarray
               ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """``forecaster``, built with ``no_change_start``, kept untrained, and its losses as a one-epoch
-    history. It forecasts no change of what it reads: of the series differenced at ``lags``
-    (seasonal naive after seasonal differencing), from the last value when residual, or the
-    training mean (scaled 0) of a series neither differenced nor residual."""
-    if any(layer.name == "start" for layer in forecaster.layers):  # residual
-        start = "the last value of the series" + (f" differenced at lags {lags}" if lags else "")
+    """``forecaster``, built with ``no_change_start`` and the linear ``start`` (untrained: the last
+    value or none), kept untrained, and its losses as a one-epoch history. It forecasts no change
+    of what it reads: of the series differenced at ``lags`` (seasonal naive after seasonal
+    differencing), from the last value when residual, or the training mean (scaled 0) of a series
+    neither differenced nor residual."""
+    if start.any():  # residual
+        forecast = "the last value of the series" + (f" differenced at lags {lags}" if lags else "")
+    elif len(lags) == 1 and lags[0] > 1:
+        forecast = f"no change at lags {lags} (seasonal naive)"
+    elif lags:
+        forecast = f"no change at lags {lags}"
     else:
-        start = (f"no change at lags {lags}" + (" (seasonal naive)" if len(lags) == 1 and lags[0] > 1 else "")
-                 if lags else "the training mean")
+        forecast = "the training mean"
     logger.warning("%d training windows, fewer than lstm.model.min_train_windows=%d: the network is not "
-                   "trained; it forecasts %s.", len(train[0]), minimum, start)
+                   "trained; it forecasts %s.", len(train[0]), minimum, forecast)
     history = {}
     for prefix, (x, y) in (("", train), ("val_", validation)):
         scores = forecaster.evaluate(x, y, verbose=0, return_dict=True)

@@ -184,7 +184,7 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
         return compile_with(forecaster, training, len(train[0]), loss="mse", metrics=["mae"])
 
     if not trained:
-        forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags)
+        forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags, start)
     else:
         logger.info("Training %s on %s for up to %d epochs", model.describe(start), model_input["dataset"],
                     training.epochs)

@@ -18,9 +18,10 @@ TINY = {"model": {"noise_size": 16, "generator_filters": 32, "discriminator_filt
 STAGES = ["gan_ingestion", "gan_preprocessing", "gan_training", "gan_evaluation"]
 
 
-def run(project, pipeline, **params):
+def run(project, pipeline, model_version=None, **params):
     merged = {key: {**TINY.get(key, {}), **params.pop(key, {})} for key in TINY}
-    run_pipeline(project, pipeline, {"gan": {**merged, **params}})
+    run_pipeline(project, pipeline, {"gan": {**merged, **params}}
+                 | ({"model_version": model_version} if model_version else {}))
 
 
 @pytest.mark.slow
@@ -36,6 +37,16 @@ def test_inference_draws_new_images_as_files_and_a_grid_the_same_for_the_same_se
     assert drawn[0].shape == (12, 8, 8) and drawn[0].dtype == np.uint8
     assert np.array_equal(drawn[0], drawn[1]) and not np.array_equal(drawn[0], drawn[2])
     assert (project / "data/08_reporting/gan/new_samples.png").is_file()
+    # model_version=latest reads the generator the registered training logged, not the local file:
+    # the same images for the same seed.
+    models = project / "data/06_models"
+    models.rename(models.with_name("06_models.away"))
+    try:
+        run(project, "gan_inference", inference={"samples": 12, "seed": 7}, model_version="latest")
+    finally:
+        models.with_name("06_models.away").rename(models)
+    registered = np.stack([np.asarray(Image.open(file)) for file in sorted(samples.glob("*.png"))])
+    assert np.array_equal(registered, drawn[0])
 
 
 @pytest.mark.slow

@@ -218,7 +218,7 @@ def test_windows_refuse_a_series_of_another_dataset(logistic):
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_every_architecture_maps_windows_to_a_horizon(architecture):
     model = build_forecaster(6, 2, 3, forecaster(architecture=architecture, units=8, layers=2,
-                                                 dropout=0.1, residual=False))
+                                                 dropout=0.1, residual=False), None)
     assert model.predict(np.zeros((5, 6, 2), "float32"), verbose=0).shape == (5, 3, 2)
     if architecture != "dense":
         recurrent = [layer for layer in model.layers if layer.name.startswith(architecture)]
@@ -229,11 +229,12 @@ def test_every_architecture_maps_windows_to_a_horizon(architecture):
 def test_a_no_change_start_forecasts_no_change_before_training(architecture):
     window = np.arange(8, dtype="float32").reshape(2, 4, 1)
     residual = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4, residual=True),
-                                no_change_start=True)
+                                transforms.last_value_start(4, 1), no_change_start=True)
     np.testing.assert_allclose(residual.predict(window, verbose=0), baselines.persistence(window, 2))
-    plain = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4), no_change_start=True)
+    plain = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4), None,
+                             no_change_start=True)
     assert not plain.predict(window, verbose=0).any()  # scaled 0: seasonal naive once differenced
-    random_start = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4))
+    random_start = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4), None)
     assert random_start.predict(window, verbose=0).any()
 
 
@@ -284,7 +285,7 @@ def test_the_start_a_run_chose_is_recorded_for_mlflow():
     served = served_forecaster(core, np.zeros(2), np.ones(2), lags=[12])
     assert start_metrics(served) == {"start_last_value_weight": {"value": pytest.approx(0.85), "step": 0},
                                      "start_weight_sum": {"value": pytest.approx(1.15), "step": 0}}
-    no_start = build_forecaster(3, 1, 1, forecaster(architecture="dense", residual=False))
+    no_start = build_forecaster(3, 1, 1, forecaster(architecture="dense"), None)
     assert {key: value["value"] for key, value in start_metrics(no_start).items()} == {
         "start_last_value_weight": 0.0, "start_weight_sum": 0.0}
 
@@ -298,7 +299,8 @@ def silent(core):
 
 
 def test_served_model_carries_its_scaling():
-    core = silent(build_forecaster(3, 1, 1, forecaster(architecture="dense", units=4, residual=True)))
+    core = silent(build_forecaster(3, 1, 1, forecaster(architecture="dense", units=4, residual=True),
+                                   transforms.last_value_start(3, 1)))
     served = served_forecaster(core, np.array([100.0]), np.array([5.0]))
     window = np.array([[[90.0], [95.0], [102.5]]], dtype="float32")
     np.testing.assert_allclose(served.predict(window, verbose=0), [[[102.5]]], rtol=1e-6)
@@ -307,7 +309,7 @@ def test_served_model_carries_its_scaling():
 def test_served_model_inverts_its_power_transform_and_differencing(tmp_path):
     # Forecasting no change of the log series differenced at lags 4 and 1 is the seasonal
     # random walk with drift: y(t) = y(t-1) y(t-4) / y(t-5), step after step over the horizon.
-    core = silent(build_forecaster(3, 1, 3, forecaster(architecture="dense", units=4, layers=1)))
+    core = silent(build_forecaster(3, 1, 3, forecaster(architecture="dense", units=4, layers=1), None))
     served = served_forecaster(core, np.array([0.0]), np.array([1.0]), lambdas=np.array([0.0]), lags=[4, 1])
     assert served.input_shape == (None, 3 + 5, 1)
     window = np.exp(np.random.default_rng(0).normal(size=(2, 8, 1))).astype("float32")

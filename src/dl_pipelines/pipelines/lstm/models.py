@@ -19,7 +19,6 @@ from keras import layers
 from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.pipelines.lstm.served_model import BoxCox, Undifference
 from dl_pipelines.pipelines.lstm.settings import Architecture, ForecasterSettings
-from dl_pipelines.pipelines.lstm.transforms import last_value_start
 
 ARCHITECTURES = get_args(Architecture)
 
@@ -84,12 +83,10 @@ def dense_forecaster(time_steps: int, features: int, horizon: int, *, units: int
 
 
 def build_forecaster(time_steps: int, features: int, horizon: int, model: ForecasterSettings,
-                     start: np.ndarray | None = None, no_change_start: bool = False) -> keras.Model:
+                     start: np.ndarray | None, no_change_start: bool = False) -> keras.Model:
     """Build the forecaster ``model.architecture`` names, with the other settings as options, from
-    the linear ``start`` the run chose (:func:`~dl_pipelines.pipelines.lstm.transforms.start_coefficients`);
-    without one, from ``model.residual`` alone: the last value unless it is false."""
-    if start is None:
-        start = last_value_start(time_steps, features) * float(model.residual is not False)
+    the linear ``start`` the run chose (:func:`~dl_pipelines.pipelines.lstm.transforms.start_coefficients`;
+    None or zeros: none)."""
     options = model.model_dump(exclude={"architecture", "layers", "min_train_windows", "residual"})
     options.update(layers_count=model.layers, start=start, no_change_start=no_change_start)
     if model.architecture == "dense":

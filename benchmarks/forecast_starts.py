@@ -57,6 +57,20 @@ def _ridge_by_absolute_error(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                    scoring="neg_mean_absolute_error").fit(x, y).coef_
 
 
+def _ridge_leave_one_out(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from sklearn.linear_model import RidgeCV
+
+    return RidgeCV(alphas=PENALTIES, fit_intercept=False).fit(x, y).coef_  # efficient leave-one-out
+
+
+def _ridge_shuffled_folds(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold
+
+    folds = KFold(5, shuffle=True, random_state=0)
+    return RidgeCV(alphas=PENALTIES, fit_intercept=False, cv=folds).fit(x, y).coef_
+
+
 def _lasso(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     from sklearn.linear_model import LassoCV
 
@@ -96,6 +110,8 @@ def _seasonal_arma(x: np.ndarray, y: np.ndarray, season: int) -> np.ndarray:
 STARTS: dict[str, Start] = {
     "ridge": lambda x, y, _: ridge_start(x, y),
     "ridge-absolute-error": _per_series(_ridge_by_absolute_error),
+    "ridge-leave-one-out": _per_series(_ridge_leave_one_out),
+    "ridge-shuffled-folds": _per_series(_ridge_shuffled_folds),
     "lasso": _per_series(_lasso),
     "elastic-net": _per_series(_elastic_net),
     "ridge+lasso": lambda x, y, season: (STARTS["ridge"](x, y, season) + STARTS["lasso"](x, y, season)) / 2,

@@ -192,6 +192,11 @@ def table(rows: dict[str, dict[str, float]], settings: list[str], span: str,
     return "\n".join(lines)
 
 
+def without_last(whole: pd.Series, cut: float) -> pd.Series:
+    """``whole`` without its last ``cut`` (a fraction of its rows): what a rolling origin sees."""
+    return whole.iloc[:len(whole) - round(len(whole) * cut)]
+
+
 def measure(series: dict[str, Callable[[], pd.Series]], cuts: Sequence[float] = (0.0,),
             settings: list[str] | None = None) -> tuple[dict[str, dict[str, float]], list[str]]:
     """One run per series and cut (the series without its last ``cut``: 0.2 its selection span,
@@ -201,7 +206,7 @@ def measure(series: dict[str, Callable[[], pd.Series]], cuts: Sequence[float] = 
         for name, load in series.items():
             whole = load().astype(float)
             for cut in cuts:
-                values = whole.iloc[:len(whole) - round(len(whole) * cut)]
+                values = without_last(whole, cut)
                 label = name if len(cuts) == 1 else f"{name} -{cut:.0%}"
                 progress(f"forecast panel: {label} ({len(values)} rows) ...")
                 try:

@@ -26,13 +26,14 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 from common import progress
-from forecast_panel import PANEL, ROLLING_CUTS
+from forecast_panel import PANEL, ROLLING_CUTS, without_last
 from scipy.special import inv_boxcox
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm.metrics import naive_mae
 from dl_pipelines.pipelines.lstm.nodes import make_windows
 from dl_pipelines.pipelines.lstm.settings import ChronologicalSplit, ForecasterSettings, PreprocessingSettings
+from dl_pipelines.pipelines.lstm.sources import to_series
 from dl_pipelines.pipelines.lstm.transforms import network_arrays, power, ridge_start
 
 Start = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # (x, y, season) -> (time_steps, series)
@@ -124,7 +125,7 @@ def spans(cuts: list[float]) -> Iterator[tuple[str, pd.Series]]:
     for name, load in PANEL.items():
         whole = load().astype(float)
         for cut in cuts:
-            yield f"{name} -{cut:.0%}", whole.iloc[:len(whole) - round(len(whole) * cut)]
+            yield f"{name} -{cut:.0%}", without_last(whole, cut)
 
 
 def scores(values: pd.Series, preprocessing: PreprocessingSettings,
@@ -132,8 +133,9 @@ def scores(values: pd.Series, preprocessing: PreprocessingSettings,
     """One-step test MASE of persistence, seasonal naive and each start on one span (with too few
     training windows, seasonal naive, as the untrained network); None when the span is not
     differenced."""
-    series = {"time": values.index.strftime("%Y-%m-%d").to_numpy(), "values": values.to_numpy()[:, None],
-              "columns": np.array(["value"]), "time_kind": np.array("date"), "dataset": np.array("csv")}
+    # The cells as a CSV run reads them.
+    cells = pd.DataFrame({"date": values.index.strftime("%Y-%m-%d"), "value": values.to_numpy().astype(str)})
+    series = {**to_series(cells, "span", "date"), "dataset": np.array("csv")}
     model_input = make_windows(series, "csv", ChronologicalSplit(validation_fraction=0.1, test_fraction=0.2),
                                preprocessing)
     lags = [int(lag) for lag in model_input["lags"]]

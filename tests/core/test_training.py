@@ -51,6 +51,26 @@ def test_op_determinism_is_turned_on_only_when_asked(monkeypatch, deterministic)
     assert calls == ([True] if deterministic else [])
 
 
+def test_train_model_fits_without_autotuning_and_leaves_keras_as_it_was(monkeypatch):
+    """An epoch's iterator must not wait for tf.data's autotuning thread (core/compat.py)."""
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    from dl_pipelines.core import compat
+
+    keras_method, turn_off, autotuning = ArrayDataAdapter.get_tf_dataset, compat.without_autotuning, []
+
+    def recorded(dataset):
+        dataset = turn_off(dataset)
+        autotuning.append(dataset.options().autotune.enabled)
+        return dataset
+
+    monkeypatch.setattr(compat, "without_autotuning", recorded)
+    x = np.zeros((10, 3), dtype="float32")
+    train_model(tiny_regressor, (x, x[:, 0]), (x, x[:, 0]), app="app", seed=0, training=TRAINING)
+    assert autotuning and not any(autotuning)  # the training and the validation pipelines
+    assert ArrayDataAdapter.get_tf_dataset is keras_method
+
+
 def test_checkpoint_fingerprint_ignores_keras_automatic_layer_names(tmp_path):
     """A resumed run builds its model after other models (a plain `kedro run` of every app), so
     Keras numbers its layers differently; it must still find its own checkpoint."""

@@ -10,16 +10,23 @@ only when a multi-worker strategy is created, and change nothing for other strat
 
 **Stalls when an input pipeline ends.** TensorFlow 2.21 destroys a tf.data iterator that has
 autotuning on only once the autotuning thread wakes from its sleep, and that sleep grows to a
-minute. A training on NumPy arrays (Keras builds an autotuned pipeline from them) or on this
-project's own pipelines then sits idle, with no CPU used, at an epoch boundary or at its end: 15
-to 20 s on 6 of 9 runs of the cnn app on MNIST. ``without_autotuning`` turns the autotuning off;
-the batches and their order stay the same, and so did the speed on MNIST.
+minute (no upstream issue found; seen with ``gdb``: the main thread waits in the iterator's
+destructor for ``Model::OptimizeLoop``). A training on NumPy arrays (Keras builds an autotuned
+pipeline from them) or on this project's own pipelines then sits idle, with no CPU used, at an
+epoch boundary or at its end: 15 to 20 s on 6 of 9 runs of the cnn app on MNIST.
+``without_autotuning`` turns the autotuning off; the batches and their order stay the same, and so
+did the speed on MNIST. Only iterators that live long (a training epoch) stall, so Keras' array
+pipelines go without autotuning only inside ``keras_array_inputs_without_autotuning``, which
+``core.training`` wraps around ``fit()``: Keras is left as it is everywhere else.
 
 Both patch private Keras code as it is in Keras 3.15 (the version in ``uv.lock``); another Keras
 is refused with one line rather than left to fail obscurely inside a training.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import keras
 import tensorflow as tf
@@ -82,15 +89,14 @@ def without_autotuning(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
-_keras_array_dataset = ArrayDataAdapter.get_tf_dataset
-
-
-def _array_dataset_without_autotuning(self: ArrayDataAdapter) -> tf.data.Dataset:
-    return without_autotuning(_keras_array_dataset(self))
-
-
-def patch_keras_array_inputs() -> None:
-    """Build the pipelines Keras makes from NumPy arrays (``fit``, ``evaluate``, ``predict``)
-    without autotuning (idempotent)."""
+@contextlib.contextmanager
+def keras_array_inputs_without_autotuning() -> Iterator[None]:
+    """Inside the block, the pipelines Keras builds from NumPy arrays (``fit``, ``evaluate``,
+    ``predict``) run without autotuning; Keras' own method is back when the block ends."""
     check_keras_version()
-    ArrayDataAdapter.get_tf_dataset = _array_dataset_without_autotuning
+    keras_array_dataset = ArrayDataAdapter.get_tf_dataset
+    ArrayDataAdapter.get_tf_dataset = lambda adapter: without_autotuning(keras_array_dataset(adapter))
+    try:
+        yield
+    finally:
+        ArrayDataAdapter.get_tf_dataset = keras_array_dataset

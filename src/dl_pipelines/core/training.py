@@ -17,7 +17,7 @@ import keras
 import mlflow
 
 from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
-from dl_pipelines.core.compat import patch_keras_array_inputs
+from dl_pipelines.core.compat import keras_array_inputs_without_autotuning
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.seeding import set_seed
 from dl_pipelines.core.settings import RunSettings, StandardTraining, TrainingSettings
@@ -37,10 +37,6 @@ OPTIMIZERS = {
 # replicas it stays 1: Keras 3.15's multi-step loop fails under MirroredStrategy and
 # MultiWorkerMirroredStrategy ("You must feed a value for placeholder tensor").
 AUTO_STEPS_PER_EXECUTION = 16
-
-# Every app trains and predicts through this module: no idle stalls when Keras' input pipelines end.
-patch_keras_array_inputs()
-
 
 def make_optimizer(name: str,
                    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
@@ -137,16 +133,18 @@ def train_model(
     batch_size = training.batch_size * strategy.num_replicas_in_sync
     inputs, batch_size = ((train(batch_size),), None) if callable(train) else (train, batch_size)
     samples = samples if callable(train) else len(train[0])
-    history = model.fit(
-        *inputs,
-        validation_data=validation,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=not callable(train),  # an input pipeline shuffles (or not) by itself
-        callbacks=[*(callbacks or []), *build_callbacks(app, callback_settings, fingerprint=fingerprint,
-                                                        monitor=monitor, samples=samples)],
-        verbose=fit_verbosity(training.verbose),
-    )
+    # Without autotuning, no idle stall when an epoch's iterator ends (core/compat.py).
+    with keras_array_inputs_without_autotuning():
+        history = model.fit(
+            *inputs,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=not callable(train),  # an input pipeline shuffles (or not) by itself
+            callbacks=[*(callbacks or []), *build_callbacks(app, callback_settings, fingerprint=fingerprint,
+                                                            monitor=monitor, samples=samples)],
+            verbose=fit_verbosity(training.verbose),
+        )
     return model, {name: [float(v) for v in values] for name, values in history.history.items()}
 
 

@@ -18,6 +18,18 @@ def test_nodes_stay_thin_and_no_app_imports_another():
             assert imported <= {app}, f"{module} imports {imported - {app}}"
 
 
+# CONTRIBUTING.md, "The shape of an app": one module per kind of code, named for it.
+APP_MODULES = {"__init__", "settings", "pipeline", "nodes", "models", "inference", "sources", "transforms",
+               "metrics", "figures", "baselines", "served_model", "serving"}
+
+
+def test_every_app_names_its_modules_for_what_they_hold():
+    for app in sorted(path.name for path in PIPELINES.iterdir() if (path / "pipeline.py").is_file()):
+        modules = {module.stem for module in (PIPELINES / app).glob("*.py")}
+        assert {"__init__", "settings", "pipeline", "nodes"} <= modules, app
+        assert modules <= APP_MODULES, f"{app}: {sorted(modules - APP_MODULES)} (CONTRIBUTING.md)"
+
+
 def test_the_catalog_stays_short():
     # Repeated shapes are dataset factories or YAML anchors: 552 lines for six apps before they were
     # (#17), 226 for seven after, besides the raw files' pinned sources (one line per published

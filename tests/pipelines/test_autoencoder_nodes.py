@@ -9,8 +9,8 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.images import IMAGE_SHAPES, ingest_images, split_images
 from dl_pipelines.core.plotting import image_rows
 from dl_pipelines.pipelines.autoencoder import Settings, nodes
+from dl_pipelines.pipelines.autoencoder.figures import code_scatter, project_to_2d
 from dl_pipelines.pipelines.autoencoder.models import BUILDERS, build_autoencoder, deep_widths
-from dl_pipelines.pipelines.autoencoder.plotting import code_scatter, project_to_2d
 from dl_pipelines.pipelines.autoencoder.settings import AutoencoderModelSettings
 from tests.helpers import app_settings, raw_params
 

@@ -9,14 +9,10 @@ import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.rbm import BernoulliRBM
-from dl_pipelines.pipelines.rbm import figures, movielens, nodes
+from dl_pipelines.pipelines.rbm import figures, nodes, sources
+from dl_pipelines.pipelines.rbm.metrics import ranking_metrics
 from dl_pipelines.pipelines.rbm.models import recommender
-from dl_pipelines.pipelines.rbm.ratings import (
-    RatingsMatrix,
-    ranking_metrics,
-    split_per_user,
-    visible_values,
-)
+from dl_pipelines.pipelines.rbm.transforms import RatingsMatrix, split_per_user, visible_values
 from tests.helpers import app_settings, raw_params
 
 ITEM_LINE = "{id}|Movie {id} (1995)|01-Jan-1995||http://x|0|1|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0"
@@ -34,7 +30,7 @@ def ml_100k_zip(path, ratings_lines, items=5):
 
 def test_ml_100k_zip_is_read_with_titles_and_genres(tmp_path):
     archive = ml_100k_zip(tmp_path / "ml-100k.zip", ["1\t2\t5\t881250949", "2\t1\t3\t891717742"])
-    ratings, movies = movielens.read_movielens("ml-100k", archive)
+    ratings, movies = sources.read_movielens("ml-100k", archive)
     assert ratings.to_dict("list") == {"user_id": [1, 2], "item_id": [2, 1], "rating": [5, 3],
                                        "timestamp": [881250949, 891717742]}
     assert movies.loc[0].to_dict() == {"item_id": 1, "title": "Movie 1 (1995)", "genres": "Action|Comedy"}
@@ -44,7 +40,7 @@ def test_ml_1m_uses_double_colons_and_latin_1_titles(tmp_path):
     with zipfile.ZipFile(tmp_path / "ml-1m.zip", "w") as archive:
         archive.writestr("ml-1m/ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n")
         archive.writestr("ml-1m/movies.dat", "1193::Am\xe9lie (2001)::Comedy|Romance\n".encode("latin-1"))
-    ratings, movies = movielens.read_movielens("ml-1m", tmp_path / "ml-1m.zip")
+    ratings, movies = sources.read_movielens("ml-1m", tmp_path / "ml-1m.zip")
     assert ratings["item_id"].tolist() == [1193, 661]
     assert movies.loc[0, "title"] == "Am\xe9lie (2001)"
 
@@ -57,30 +53,30 @@ def test_ml_1m_uses_double_colons_and_latin_1_titles(tmp_path):
 ])
 def test_a_bad_ratings_line_gets_one_line_naming_it(tmp_path, line, message):
     archive = ml_100k_zip(tmp_path / "ml-100k.zip", ["1\t1\t4\t881250949", line, "2\t1\t3\t1"])
-    with pytest.raises(movielens.RatingsFileError, match=message) as error:
-        movielens.read_movielens("ml-100k", archive)
+    with pytest.raises(sources.RatingsFileError, match=message) as error:
+        sources.read_movielens("ml-100k", archive)
     assert "\n" not in str(error.value)
 
 
 def test_a_file_that_is_not_a_zip_is_named(tmp_path):
     (tmp_path / "ml-100k.zip").write_text("<html>not found</html>")
-    with pytest.raises(movielens.RatingsFileError, match="is not a zip file; delete it"):
-        movielens.read_movielens("ml-100k", tmp_path / "ml-100k.zip")
+    with pytest.raises(sources.RatingsFileError, match="is not a zip file; delete it"):
+        sources.read_movielens("ml-100k", tmp_path / "ml-100k.zip")
 
 
 def test_synthetic_ratings_are_deterministic_distinct_and_on_the_scale():
-    first, movies = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3)
-    again, _ = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3)
+    first, movies = sources.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3)
+    again, _ = sources.synthetic_ratings(200, 60, 5, 15, 0.3, seed=3)
     pd.testing.assert_frame_equal(first, again)
     assert not first.duplicated(["user_id", "item_id"]).any()
     assert first["rating"].between(1, 5).all() and first.groupby("user_id").size().min() >= 5
     assert set(first["item_id"]) <= set(movies["item_id"]) and first["user_id"].nunique() == 200
-    other, _ = movielens.synthetic_ratings(200, 60, 5, 15, 0.3, seed=4)
+    other, _ = sources.synthetic_ratings(200, 60, 5, 15, 0.3, seed=4)
     assert not first.equals(other)
 
 
 def test_synthetic_users_prefer_their_favourite_genres():
-    ratings, movies = movielens.synthetic_ratings(300, 200, 6, 30, 0.2, seed=0)
+    ratings, movies = sources.synthetic_ratings(300, 200, 6, 30, 0.2, seed=0)
     genre = ratings["item_id"].map(movies.set_index("item_id")["genres"])
 
     def top_genre_share(genres):
@@ -191,7 +187,7 @@ def test_free_energy_is_lower_for_the_data_it_learned():
 
 
 def tiny_ratings():
-    ratings, movies = movielens.synthetic_ratings(120, 40, 4, 12, 0.2, seed=0)
+    ratings, movies = sources.synthetic_ratings(120, 40, 4, 12, 0.2, seed=0)
     return ratings, movies
 
 
@@ -210,7 +206,7 @@ def train(model_input, s):
 def test_ingestion_generates_the_synthetic_ratings_of_the_settings():
     s = settings(synthetic__users=50, synthetic__items=30, seed=3)
     ratings, movies = nodes.ingest_ratings(None, s.dataset, s.synthetic, s.seed)
-    expected, _ = movielens.synthetic_ratings(50, 30, 10, 40, 0.3, seed=3)
+    expected, _ = sources.synthetic_ratings(50, 30, 10, 40, 0.3, seed=3)
     pd.testing.assert_frame_equal(ratings, expected)
     assert ratings["user_id"].nunique() == 50 and len(movies) == 30
 

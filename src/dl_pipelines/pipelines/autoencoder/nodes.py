@@ -17,8 +17,8 @@ from dl_pipelines.core import plotting
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.training import compile_with, train_model
+from dl_pipelines.pipelines.autoencoder.figures import code_scatter
 from dl_pipelines.pipelines.autoencoder.models import build_autoencoder, shape_problem
-from dl_pipelines.pipelines.autoencoder.plotting import code_scatter
 from dl_pipelines.pipelines.autoencoder.settings import (
     AutoencoderModelSettings,
     AutoencoderTraining,

@@ -12,8 +12,9 @@ from fsspec.core import OpenFile
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.user_files import file_name, read_csv
-from dl_pipelines.pipelines.rbm.ratings import RatingsMatrix, top_items, visible_values
+from dl_pipelines.pipelines.rbm.metrics import top_items
 from dl_pipelines.pipelines.rbm.settings import PreprocessingSettings, RecommendationSettings
+from dl_pipelines.pipelines.rbm.transforms import RatingsMatrix, visible_values
 
 logger = logging.getLogger(__name__)
 

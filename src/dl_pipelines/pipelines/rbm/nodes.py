@@ -19,16 +19,9 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.rbm import BernoulliRBM, RbmModelSettings, RbmTraining, compiled_rbm
 from dl_pipelines.core.training import train_model
-from dl_pipelines.pipelines.rbm import movielens
+from dl_pipelines.pipelines.rbm import sources
+from dl_pipelines.pipelines.rbm.metrics import popularity_scores, ranking_metrics, top_items
 from dl_pipelines.pipelines.rbm.models import recommender
-from dl_pipelines.pipelines.rbm.ratings import (
-    RatingsMatrix,
-    popularity_scores,
-    ranking_metrics,
-    split_per_user,
-    top_items,
-    visible_values,
-)
 from dl_pipelines.pipelines.rbm.settings import (
     EvaluationSettings,
     PreprocessingSettings,
@@ -36,6 +29,7 @@ from dl_pipelines.pipelines.rbm.settings import (
     RecommendationSettings,
     SyntheticSettings,
 )
+from dl_pipelines.pipelines.rbm.transforms import RatingsMatrix, split_per_user, visible_values
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +45,10 @@ def ingest_ratings(raw_files: RawFiles, dataset: str, synthetic: SyntheticSettin
     """The ratings and movies of ``rbm.dataset``: generated (``synthetic``, seeded by ``rbm.seed``)
     or read from the GroupLens zip (``ml-100k``, ``ml-1m``), downloaded once into ``data/01_raw``."""
     if dataset == "synthetic":
-        ratings, movies = movielens.synthetic_ratings(seed=seed, **synthetic.model_dump())
+        ratings, movies = sources.synthetic_ratings(seed=seed, **synthetic.model_dump())
     else:
-        zip_name = movielens.ARCHIVES[dataset][0]
-        ratings, movies = movielens.read_movielens(dataset, raw_files.fetch(dataset, [zip_name])[zip_name])
+        zip_name = sources.ARCHIVES[dataset][0]
+        ratings, movies = sources.read_movielens(dataset, raw_files.fetch(dataset, [zip_name])[zip_name])
     logger.info("%s: %d ratings by %d users of %d movies", dataset, len(ratings),
                 ratings["user_id"].nunique(), ratings["item_id"].nunique())
     return ratings, movies

@@ -1,5 +1,5 @@
-"""Sparse ratings as the RBM sees them: a per-user split, a compressed-row matrix, dense batches
-of visible vectors made on the fly, top-N lists, and the ranking metrics.
+"""Sparse ratings as the RBM sees them: a per-user split, a compressed-row matrix, and dense
+batches of visible vectors made on the fly.
 
 Only a small users x items matrix (up to 128 MB, e.g. ml-1m's 90 MB) is ever held whole; above
 that, memory grows with the number of ratings, not with users x items.
@@ -7,7 +7,6 @@ that, memory grows with the number of ratings, not with users x items.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,46 +108,3 @@ def split_per_user(users: np.ndarray, test_fraction: float, seed: int) -> np.nda
     rank[order] = np.arange(len(users)) - np.repeat(starts, counts)
     kept = np.rint((1 - test_fraction) * counts).astype(np.int64)
     return rank >= kept[users]
-
-
-def top_items(score_batches: Iterator[tuple[np.ndarray, np.ndarray]], k: int
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best-scored unseen items per user from ``(scores, seen)`` batches: items the
-    user has in ``seen`` (their training ratings) are never recommended."""
-    indices, scores = [], []
-    for batch_scores, seen in score_batches:
-        masked = tf.where(seen > 0, -np.inf, batch_scores)
-        best = tf.math.top_k(masked, k=k)
-        indices.append(best.indices.numpy())
-        scores.append(best.values.numpy())
-    return np.concatenate(indices), np.concatenate(scores)
-
-
-def ranking_metrics(top: np.ndarray, held_out: RatingsMatrix, k: int) -> dict[str, float]:
-    """Precision, recall, NDCG and MAP at ``k`` of the top lists ``top`` (users x >= k item
-    indices) against each user's held-out items, averaged over users with held-out items.
-
-    Every held-out item counts as relevant (the user chose to watch it). NDCG uses binary gains;
-    MAP@k averages precision at each hit over min(k, held-out items).
-    """
-    top = top[:, :k]
-    users = np.arange(held_out.shape[0])
-    relevant = held_out.row_counts()
-    held_codes = np.repeat(users, relevant) * held_out.shape[1] + held_out.items
-    hits = np.isin(users[:, None] * held_out.shape[1] + top, held_codes)
-    evaluated = relevant > 0
-    hits, relevant = hits[evaluated], relevant[evaluated]
-    discount = 1 / np.log2(np.arange(2, k + 2))
-    ideal = np.cumsum(discount)[np.minimum(relevant, k) - 1]
-    precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
-    return {
-        f"precision_at_{k}": float(np.mean(hits.sum(axis=1) / k)),
-        f"recall_at_{k}": float(np.mean(hits.sum(axis=1) / relevant)),
-        f"ndcg_at_{k}": float(np.mean((hits * discount).sum(axis=1) / ideal)),
-        f"map_at_{k}": float(np.mean((precision_at * hits).sum(axis=1) / np.minimum(relevant, k))),
-    }
-
-
-def popularity_scores(train: RatingsMatrix) -> np.ndarray:
-    """How many users rated each item in training: the most-popular baseline's score."""
-    return np.bincount(train.items, minlength=train.shape[1]).astype(np.float32)

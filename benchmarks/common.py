@@ -110,10 +110,19 @@ def machine_line(runs: int | None) -> str:
     import mlflow
     import tensorflow as tf
 
-    return (f"{platform.node()}: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, "
+    return (f"{platform.node()}: {os.cpu_count()} CPU cores, {cpu_model()}, "
             f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
             f"Kedro {kedro.__version__}, MLflow {mlflow.__version__}"
             + (f"; median of {runs} run(s)" if runs else ""))
+
+
+def cpu_model() -> str:
+    """The processor's model name where Linux tells it (floating-point results, so the last digits
+    of a figure, can differ between processors), else its architecture."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return f"{names[0]} ({platform.machine()})" if names else platform.processor() or platform.machine()
 
 
 def progress(message: str) -> None:

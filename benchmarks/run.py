@@ -1,6 +1,6 @@
 """Every benchmark of the project, on the machine at hand; prints one Markdown table per benchmark.
 
-    .venv/bin/python benchmarks/run.py               # all eight, 3 runs per figure (~75 min, 2 cores)
+    .venv/bin/python benchmarks/run.py               # all ten, 3 runs per figure (over an hour on 2 cores)
     .venv/bin/python benchmarks/run.py --only fixed-cost cnn-mnist --repeats 5
     .venv/bin/python benchmarks/run.py --mirror http://127.0.0.1:8000 --output /tmp/bench.md
 
@@ -21,7 +21,9 @@
 8. ``forecast-origins``: the panel's selection spans at three rolling origins (``forecast_panel.py
    --origins``): how much the defaults' standing depends on where the test span starts.
 9. ``forecast-unseen``: the same on held-out monthly series no choice of the defaults looked at
-   (``forecast_panel.py --unseen``).
+   (``forecast_panel.py --unseen``);
+10. ``autotune-stall``: whether TensorFlow still stalls when an epoch's input pipeline ends, the
+    reason for a work-around in ``core/compat.py`` (``autotune_stall.py``).
 
 Each figure is the median of ``--repeats`` runs, each in a fresh process; each table names the
 machine, the versions and the day. Progress goes to stderr, the tables to stdout and into the
@@ -38,6 +40,7 @@ import re
 import sys
 from pathlib import Path
 
+import autotune_stall
 import cnn_mnist
 import figures
 import fixed_cost
@@ -48,7 +51,7 @@ import serving
 from common import APPS
 
 SECTIONS = ["pipeline-vs-plain", "fixed-cost", "cnn-mnist", "rbm-scaling", "serving", "figures",
-            "forecast-panel", "forecast-origins", "forecast-unseen"]
+            "forecast-panel", "forecast-origins", "forecast-unseen", "autotune-stall"]
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "results.md"
 HEADER = ("# Benchmark results\n\nWritten by `benchmarks/run.py` (what each benchmark measures: "
           "[the benchmarks page](README.md)); not edited by hand. A benchmark that runs again replaces "
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         "forecast-panel": forecast_panel.both_tables,
         "forecast-origins": forecast_panel.origins_table,
         "forecast-unseen": forecast_panel.unseen_table,
+        "autotune-stall": lambda: autotune_stall.table(
+            autotune_stall.measure(args.repeats, autotune_stall.EPOCHS), args.repeats, autotune_stall.EPOCHS),
     }
     before = figures.recorded(args.output)
     for section in SECTIONS:

@@ -18,6 +18,7 @@ epoch boundary or at its end: 15 to 20 s on 6 of 9 runs of the cnn app on MNIST.
 did the speed on MNIST. Only iterators that live long (a training epoch) stall, so Keras' array
 pipelines go without autotuning only inside ``keras_array_inputs_without_autotuning``, which
 ``core.training`` wraps around ``fit()``: Keras is left as it is everywhere else.
+``benchmarks/autotune_stall.py`` tells whether a new TensorFlow still stalls.
 
 Both patch private Keras code as it is in Keras 3.15 (the version in ``uv.lock``); another Keras
 is refused with one line rather than left to fail obscurely inside a training.

@@ -5,10 +5,11 @@ does), alternated, each run in a fresh process.
 
     .venv/bin/python benchmarks/autotune_stall.py --repeats 3
 
-The stall is time ``fit()`` spends outside its epochs: the main thread waiting in the ended
-iterator's destructor for tf.data's autotuning thread to wake. Its sleep grows with the epoch's
-length, so epochs here last several seconds. When both rows show the same time outside the
-epochs on a new TensorFlow, the work-around can go.
+The stall is the main thread waiting in an ended iterator's destructor for tf.data's autotuning
+thread to wake: it lengthens ``fit()``, most plainly in the time outside its epochs (the training
+iterator ends there; the validation iterator ends inside an epoch). The thread's sleep grows with
+the iterator's life, so epochs here last several seconds, and a stall comes in some runs, not all.
+When the two rows agree on a new TensorFlow, slowest runs included, the work-around can go.
 """
 
 from __future__ import annotations

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 
-from common import QUIET_ENV, machine_line, progress
+from common import PROJECT, machine_line, progress, run_measured
 
 EPOCHS = 4
 WAYS = {"keras": "Keras' own array pipeline (autotuning on)",
@@ -65,12 +63,8 @@ def fit_once(way: str, epochs: int) -> dict[str, float]:
 
 
 def run_child(way: str, epochs: int) -> dict[str, float]:
-    command = [sys.executable, __file__, "--child", way, "--epochs", str(epochs)]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **QUIET_ENV})
-    if done.returncode:
-        raise SystemExit(f"The {way} run failed (exit {done.returncode}); run `{' '.join(command)}` "
-                         "to see why.")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    measured = run_measured([sys.executable, __file__, "--child", way, "--epochs", str(epochs)], PROJECT)
+    return json.loads(measured.stdout.strip().splitlines()[-1])
 
 
 def measure(repeats: int, epochs: int) -> dict[str, list[dict[str, float]]]:

@@ -94,6 +94,19 @@ def _huber(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return search.fit(x, y).best_estimator_.coef_
 
 
+def _ridge_if_significant(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The ridge where its forward-chaining out-of-fold forecasts beat none (seasonal naive) on
+    absolute error, a one-sided Diebold-Mariano test at 5%; else none."""
+    from sklearn.linear_model import Ridge, RidgeCV
+
+    ridge = RidgeCV(alphas=PENALTIES, fit_intercept=False, cv=_folds()).fit(x, y)
+    fold = Ridge(alpha=ridge.alpha_, fit_intercept=False)
+    gains = np.concatenate([np.abs(fold.fit(x[fit], y[fit]).predict(x[held]) - y[held]) - np.abs(y[held])
+                            for fit, held in _folds().split(x)])
+    statistic = gains.mean() / (gains.std(ddof=1) / math.sqrt(len(gains)))
+    return ridge.coef_ if statistic < -1.645 else np.zeros(x.shape[1])
+
+
 def _seasonal_arma(x: np.ndarray, y: np.ndarray, season: int) -> np.ndarray:
     """The AR(inf) weights, cut at the window, of an ARMA(1,1) with a seasonal MA(1) (statsmodels)
     fitted on the training part's differenced series."""
@@ -113,6 +126,7 @@ STARTS: dict[str, Start] = {
     "ridge-absolute-error": _per_series(_ridge_by_absolute_error),
     "ridge-leave-one-out": _per_series(_ridge_leave_one_out),
     "ridge-shuffled-folds": _per_series(_ridge_shuffled_folds),
+    "ridge-if-significant": _per_series(_ridge_if_significant),
     "lasso": _per_series(_lasso),
     "elastic-net": _per_series(_elastic_net),
     "ridge+lasso": lambda x, y, season: (STARTS["ridge"](x, y, season) + STARTS["lasso"](x, y, season)) / 2,

@@ -16,6 +16,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from dl_pipelines.core.errors import UserError
+from dl_pipelines.core.interrupts import interrupt
 from dl_pipelines.run_records import end_runs_of_this_process
 
 # Set here, where the command line starts (settings.py is read later): MLflow asks for type hints
@@ -33,14 +34,15 @@ def cli() -> None:
 class _Interrupted:
     """Whether Ctrl-C or SIGTERM came: an interrupt raised inside library code can come out as
     another exception (seen once in CI: exit code 1 instead of 130), which Kedro reports as a
-    failed node; it is still an interrupt."""
+    failed node; it is still an interrupt. During a training it waits for the running step to
+    end (core/interrupts.py)."""
 
     signalled = False
 
     @classmethod
     def handler(cls, signum: int, frame: Any) -> None:
         cls.signalled = True
-        raise KeyboardInterrupt
+        interrupt()
 
 
 def _run(**kwargs: Any) -> Any:

@@ -72,10 +72,10 @@ def test_build_callbacks_by_settings(tmp_path):
                                 checkpoint_dir=str(tmp_path / "ckpt"))
     kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
     assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoardLogger", "PeriodicBackupAndRestore",
-                     "MlflowMetricsLogger"]
+                     "MlflowMetricsLogger", "StopAtInterrupt"]
     off = TrainingSettings(epochs=1, batch_size=1, tensorboard_dir=None, checkpoint_dir=None)
     assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
-        "MlflowMetricsLogger"]
+        "MlflowMetricsLogger", "StopAtInterrupt"]
 
 
 class StopAt(keras.callbacks.Callback):

@@ -20,6 +20,7 @@ from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from dl_pipelines.core.interrupts import raise_if_interrupted
 from dl_pipelines.core.settings import TrainingSettings
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,15 @@ def settings_fingerprint(settings: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+class StopAtInterrupt(keras.callbacks.Callback):
+    """Raises a Ctrl-C that came during ``fit()`` when the running step ends (core/interrupts.py)."""
+
+    def _stop_if_interrupted(self, step_or_epoch: int, logs: dict[str, Any] | None = None) -> None:
+        raise_if_interrupted()
+
+    on_train_batch_end = on_test_batch_end = on_epoch_end = _stop_if_interrupted
+
+
 def build_callbacks(
     app: str,
     training: TrainingSettings,
@@ -191,7 +201,8 @@ def build_callbacks(
     monitor: str = "val_loss",
     samples: int | None = None,
 ) -> list[keras.callbacks.Callback]:
-    """The callbacks of a ``fit()``: early stopping, TensorBoard, resume-on-restart, MLflow curves.
+    """The callbacks of a ``fit()``: early stopping, TensorBoard, resume-on-restart, MLflow curves,
+    and a Ctrl-C's stop when a step ends.
 
     Args:
         app: The app name: MLflow metric prefix and sub-folder of the log directories.
@@ -228,6 +239,8 @@ def build_callbacks(
         backup = Path(training.checkpoint_dir) / app / fingerprint
         callbacks.append(PeriodicBackupAndRestore(str(backup), training.checkpoint_every))
     callbacks.append(MlflowMetricsLogger(prefix=app, samples=samples))
+    # Last: the others (an epoch's backup, its curves) have done the step's work when it stops.
+    callbacks.append(StopAtInterrupt())
     return callbacks
 
 

@@ -19,6 +19,7 @@ import mlflow
 from dl_pipelines.core.callbacks import build_callbacks, fit_verbosity, settings_fingerprint
 from dl_pipelines.core.compat import keras_array_inputs_without_autotuning
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.interrupts import interrupts_between_steps
 from dl_pipelines.core.seeding import set_seed
 from dl_pipelines.core.settings import RunSettings, StandardTraining, TrainingSettings
 from dl_pipelines.core.strategy import is_chief, resolve_device, task
@@ -133,8 +134,9 @@ def train_model(
     batch_size = training.batch_size * strategy.num_replicas_in_sync
     inputs, batch_size = ((train(batch_size),), None) if callable(train) else (train, batch_size)
     samples = samples if callable(train) else len(train[0])
-    # Without autotuning, no idle stall when an epoch's iterator ends (core/compat.py).
-    with keras_array_inputs_without_autotuning():
+    # Without autotuning, no idle stall when an epoch's iterator ends (core/compat.py); Ctrl-C
+    # stops when a step ends, not inside TensorFlow (core/interrupts.py).
+    with keras_array_inputs_without_autotuning(), interrupts_between_steps():
         history = model.fit(
             *inputs,
             validation_data=validation,

@@ -1,10 +1,10 @@
 """Ctrl-C and SIGTERM during ``fit()`` stop the training when its running step ends, from Python.
 
-Raised wherever the signal lands, the interrupt can land inside TensorFlow's C code, which then
-prints its traceback and fails with another exception (CI, 2026-12-02: ``SystemError: <built-in
-function __import__> returned a result with an exception set``, in ``nest_util``). A second
-Ctrl-C stops at once; outside ``fit()`` the first one does. (No Keras here: the command line
-imports this module, and Keras only when a run trains.)
+Raised wherever the signal lands, the interrupt can land inside TensorFlow's C code and come out
+as another exception, tracebacks printed (CI, 2026-12-02: ``SystemError: <built-in function
+__import__> returned a result with an exception set``, in ``nest_util``). A step is one compiled
+call (``steps_per_execution`` batches). A second Ctrl-C stops at once; outside ``fit()`` the first
+one does. (No Keras here: the command line imports this module, and Keras only when a run trains.)
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import statistics
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -109,15 +110,14 @@ def _ridge_if_significant(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _ridge_recent(x: np.ndarray, y: np.ndarray, season: int) -> np.ndarray:
     """The ridge with each window weighted by its age, halved every 4 seasons (discounted least
-    squares), its penalty chosen on the same forward-chaining folds, per series."""
+    squares), its penalty chosen on the same forward-chaining folds."""
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import GridSearchCV
 
     weights = 0.5 ** (np.arange(len(y))[::-1] / (4 * season))
     search = GridSearchCV(Ridge(fit_intercept=False), {"alpha": PENALTIES}, cv=_folds(),
                           scoring="neg_mean_squared_error")
-    return np.stack([search.fit(x[:, :, s], y[:, 0, s], sample_weight=weights).best_estimator_.coef_
-                     for s in range(x.shape[2])], axis=1)
+    return search.fit(x, y, sample_weight=weights).best_estimator_.coef_
 
 
 def _seasonal_arma(x: np.ndarray, y: np.ndarray, season: int) -> np.ndarray:
@@ -140,7 +140,7 @@ STARTS: dict[str, Start] = {
     "ridge-leave-one-out": _per_series(_ridge_leave_one_out),
     "ridge-shuffled-folds": _per_series(_ridge_shuffled_folds),
     "ridge-if-significant": _per_series(_ridge_if_significant),
-    "ridge-recent": _ridge_recent,
+    "ridge-recent": lambda x, y, season: _per_series(partial(_ridge_recent, season=season))(x, y, season),
     "lasso": _per_series(_lasso),
     "elastic-net": _per_series(_elastic_net),
     "ridge+lasso": lambda x, y, season: (STARTS["ridge"](x, y, season) + STARTS["lasso"](x, y, season)) / 2,

@@ -273,10 +273,11 @@ def test_auto_residual_of_differences_starts_from_their_ridge_autoregression():
                              no_change_start=True)
     np.testing.assert_allclose(model.predict(x[:3].astype("float32"), verbose=0)[:, 0, 0],
                                x[:3, :, 0] @ start[:, 0], rtol=1e-5, atol=1e-6)
-    assert forecaster(architecture="gru").describe(start) == (
+    assert transforms.describe_forecaster(forecaster(architecture="gru"), start) == (
         "gru (8 unit(s) x 1 layer(s), residual from a linear forecast of 6 values, last value's weight "
         f"{start[-1, 0]:.2f})")
-    assert forecaster(architecture="gru").describe(transforms.last_value_start(6, 1)).endswith("residual)")
+    assert transforms.describe_forecaster(
+        forecaster(architecture="gru"), transforms.last_value_start(6, 1)).endswith("residual)")
 
 
 def test_the_start_a_run_chose_is_recorded_for_mlflow():

@@ -40,6 +40,7 @@ from dl_pipelines.pipelines.lstm.sources import logistic_map, noisy_sine, read_t
 from dl_pipelines.pipelines.lstm.transforms import (
     check_length,
     chosen_lags,
+    describe_forecaster,
     difference,
     fill_gaps,
     fit_power,
@@ -186,8 +187,8 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
     if not trained:
         forecaster, history = untrained(build(), train, scaled("val"), model.min_train_windows, lags, start)
     else:
-        logger.info("Training %s on %s for up to %d epochs", model.describe(start), model_input["dataset"],
-                    training.epochs)
+        logger.info("Training %s on %s for up to %d epochs", describe_forecaster(model, start),
+                    model_input["dataset"], training.epochs)
         forecaster, history = train_model(build, train, scaled("val"), app="lstm", seed=seed,
                                           training=training)
     return served_forecaster(forecaster, offset, scale, lambdas, lags), history
@@ -199,8 +200,7 @@ def train_forecaster(model_input: dict[str, np.ndarray], model: ForecasterSettin
 def describe_series(model_input: dict[str, np.ndarray]) -> dict[str, Any]:
     """What inference needs to read new history as the training series was read, kept with the
     model: the series' column names and whether its time is dates."""
-    return {"columns": [str(column) for column in model_input["columns"]],
-            "time_kind": str(model_input["time_kind"])}
+    return {"columns": list(model_input["columns"].astype(str)), "time_kind": str(model_input["time_kind"])}
 
 
 def forecast(model: keras.Model, model_input: dict[str, np.ndarray],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from dl_pipelines.core.settings import (
@@ -79,16 +78,6 @@ class ForecasterSettings(Settings):
     dropout: DropoutRate = 0.0
     residual: Literal["auto"] | Flag
     min_train_windows: WholeNumber = 24
-
-    def describe(self, start: np.ndarray) -> str:
-        """For the log, with the linear start ``(time_steps, series)`` the run chose: "lstm (32
-        unit(s) x 1 layer(s), residual)" for the last value, "..., residual from a linear forecast
-        of 20 values, last value's weight 0.62)" for another one, nothing for none."""
-        last_value_only = not start[:-1].any() and (start[-1] == 1).all()
-        note = ("" if not start.any() else ", residual" if last_value_only else
-                f", residual from a linear forecast of {len(start)} values, last value's weight "
-                + ", ".join(f"{weight:.2f}" for weight in start[-1]))
-        return f"{self.architecture} ({self.units} unit(s) x {self.layers} layer(s){note})"
 
 
 class ForecastSettings(Settings):

@@ -9,6 +9,7 @@ import pandas as pd
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipelines.lstm.settings import (
     ChronologicalSplit,
+    ForecasterSettings,
     PreprocessingSettings,
     differencing_lags,
     length_problem,
@@ -95,6 +96,16 @@ def last_value_start(time_steps: int, features: int) -> np.ndarray:
     start = np.zeros((time_steps, features))
     start[-1] = 1.0
     return start
+
+
+def describe_forecaster(model: ForecasterSettings, start: np.ndarray) -> str:
+    """For the log, with the linear start ``(time_steps, series)`` the run chose: "lstm (32
+    unit(s) x 1 layer(s), residual)" for the last value, "..., residual from a linear forecast
+    of 20 values, last value's weight 0.62)" for another one, nothing for none."""
+    note = ("" if not start.any() else ", residual" if np.array_equal(start, last_value_start(*start.shape))
+            else f", residual from a linear forecast of {len(start)} values, last value's weight "
+            + ", ".join(f"{weight:.2f}" for weight in start[-1]))
+    return f"{model.architecture} ({model.units} unit(s) x {model.layers} layer(s){note})"
 
 
 def ridge_start(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The lstm app's linear starts alone, without the network: each candidate start's one-step MASE
 on the panel's differenced spans, against persistence and seasonal naive. Seconds instead of the
 half hour of network runs; on differenced series the trained network stays within 4% of its
-start (docs/apps/lstm.md), so a start that loses here is not worth a network run.
+start (docs/benchmarks/forecasting.md), so a start that loses here is not worth a network run.
 
     .venv/bin/python benchmarks/forecast_starts.py                        # every start, rolling origins
     .venv/bin/python benchmarks/forecast_starts.py --starts ridge lasso --transform log

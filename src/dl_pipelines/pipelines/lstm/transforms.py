@@ -114,7 +114,7 @@ def ridge_start(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     penalty chosen by scikit-learn's ``RidgeCV`` on forward-chaining folds; cross-validation is
     valid for autoregressions (Bergmeir, Hyndman and Koo, 2018). ``residual: auto`` of a
     differenced series starts the network there. Neither seasonal naive (no coefficients) nor
-    the last seasonal change again, nor a share of it, suits every series (docs/apps/lstm.md);
+    the last seasonal change again, nor a share of it, suits every series (docs/benchmarks/forecasting.md);
     the penalty shrinks the fit towards seasonal naive where the folds find little to learn."""
     from sklearn.linear_model import RidgeCV  # only the ridge start needs it
     from sklearn.model_selection import TimeSeriesSplit

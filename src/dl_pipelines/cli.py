@@ -92,5 +92,8 @@ def _exit_now() -> None:
     os._exit(0)
 
 
-cli.add_command(click.Command(name="run", callback=_run, params=kedro_run.params,
-                              help=kedro_run.help, short_help=kedro_run.short_help))
+# A module attribute too: `dl-pipelines` and `python -m dl_pipelines` (__main__.py, Kedro's
+# packaged-project entry point) run the project's `run`, found by Kedro's find_run_command.
+run = click.Command(name="run", callback=_run, params=kedro_run.params, help=kedro_run.help,
+                    short_help=kedro_run.short_help)
+cli.add_command(run)

@@ -19,10 +19,8 @@ from dl_pipelines.core.errors import UserError
 from dl_pipelines.core.interrupts import interrupt
 from dl_pipelines.run_records import end_runs_of_this_process
 
-# Set here, where the command line starts (settings.py is read later): MLflow asks for type hints
-# on a pyfunc `predict` this project never defines (its models are Keras), and both `--pipeline`
-# and `--pipelines` are supported spellings in this project (README, "Running the apps").
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
+# Set here, where the command line starts (settings.py is read later): both `--pipeline` and
+# `--pipelines` are supported spellings in this project (README, "Running the apps").
 warnings.filterwarnings("ignore", message=".*Option '--pipeline' is deprecated.*")
 
 

@@ -89,6 +89,17 @@ def top_run(pipeline: str) -> tuple[pd.Series, dict[str, float]]:
     return row, metrics
 
 
+def assert_recorded(run: pd.Series, app: str, dataset: str) -> None:
+    """An app's MLflow run as CONVENTIONS.md (3) asks: finished, named and tagged after the app and
+    its dataset, its parameters the effective settings: no preset blocks, no None placeholders."""
+    assert run["status"] == "FINISHED"
+    assert run["tags.mlflow.runName"] == app
+    assert run["tags.app"] == app and run["tags.dataset"] == dataset
+    assert run[f"params.{app}.dataset"] == dataset
+    params = {key: value for key, value in run.items() if key.startswith("params.") and pd.notna(value)}
+    assert params and not [key for key, value in params.items() if "presets" in key or value == "None"]
+
+
 def execute_notebook(project: Path, name: str) -> list[dict[str, Any]]:
     """Run ``notebooks/<name>`` headless in the project copy; return every cell output."""
     import nbformat

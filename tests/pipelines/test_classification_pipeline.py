@@ -12,6 +12,7 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.pipeline_registry import register_pipelines
 from tests.conftest import SHARED_DATASETS
 from tests.helpers import (
+    assert_recorded,
     execute_notebook,
     images_in,
     run_pipeline,
@@ -40,7 +41,7 @@ def test_xor_is_classified_perfectly_with_its_decision_boundary_in_the_run(proje
     # The preset's training (the four points need it), two folds instead of four.
     run(project, "classification", training={"verbose": 0})
     row, metrics = top_run("classification")
-    assert row["status"] == "FINISHED" and row["tags.dataset"] == "xor"
+    assert_recorded(row, "classification", "xor")
     assert metrics["classification.test_accuracy"] == 1.0 and metrics["classification.test_roc_auc"] == 1.0
     assert metrics["classification.cv_accuracy_mean"] == 1.0
     assert metrics["classification.baseline_test_accuracy"] <= 0.75  # no line separates XOR
@@ -91,7 +92,8 @@ def test_the_users_csv_is_classified_and_recorded(project):
     run(project, "classification", csv_path="data/flowers.csv", dataset="csv",
         data={"target": "kind", "categorical": ["colour"]})
     row, metrics = top_run("classification")
-    assert row["status"] == "FINISHED" and row["tags.data_file"] == str(project / "data" / "flowers.csv")
+    assert_recorded(row, "classification", "csv")
+    assert row["tags.data_file"] == str(project / "data" / "flowers.csv")
     assert "classification.cv_accuracy_mean" in metrics and "classification.test_roc_auc" in metrics
     rows = pd.read_parquet(project / "data/05_model_input/classification/test_rows.parquet")
     assert list(rows.columns) == ["size", "colour", "kind"]
@@ -157,7 +159,7 @@ def test_real_ionosphere_through_a_local_mirror(project, ionosphere_mirror, monk
     run(project, "classification", dataset="ionosphere")
     assert (project / "data/01_raw/ionosphere/ionosphere.data").is_file()
     row, metrics = top_run("classification")
-    assert row["status"] == "FINISHED" and row["tags.dataset"] == "ionosphere"
+    assert_recorded(row, "classification", "ionosphere")
     model_input = np.load(project / "data/05_model_input/classification/model_input.npz")
     assert list(model_input["class_names"]) == ["b", "g"] and len(model_input["x_test"]) == 71
     assert model_input["x_train"].shape[1] == 34

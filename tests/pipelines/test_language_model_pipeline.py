@@ -8,7 +8,7 @@ import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
 from tests.conftest import SHARED_DATASETS
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import assert_recorded, execute_notebook, images_in, run_pipeline, top_run
 
 APP = "language_model"
 QUICK = {"preprocessing": {"steps": 32, "max_tokens": 10_000},
@@ -29,7 +29,7 @@ def run(project, pipeline, text_path=None, **params):
 def test_the_default_run_learns_writes_samples_and_serves_a_text_generator(project):
     run(project, APP)
     run_row, metrics = top_run(APP)
-    assert run_row["status"] == "FINISHED" and run_row["tags.dataset"] == "shakespeare_excerpt"
+    assert_recorded(run_row, APP, "shakespeare_excerpt")
     assert {f"{APP}.val_loss_per_char", f"{APP}.val_bits_per_char", f"{APP}.baseline_val_loss_per_char",
             f"{APP}.train_loss", f"{APP}.val_loss"} <= set(metrics)
     # Two short epochs already beat the uniform choice among the excerpt's 61 characters.

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from dl_pipelines.core.errors import ConfigurationError
-from tests.helpers import execute_notebook, images_in, run_pipeline, top_run
+from tests.helpers import assert_recorded, execute_notebook, images_in, run_pipeline, top_run
 
 QUICK = {"model": {"hidden_units": 32}, "training": {"epochs": 2, "verbose": 0},
          "evaluation": {"gibbs_steps": [1, 10]}}
@@ -21,7 +21,7 @@ def run(project, pipeline, **params):
 def test_rbm_features_logs_both_classifiers_the_rbm_figures_and_a_served_classifier(project):
     run(project, "rbm_features")
     run_row, metrics = top_run("rbm_features")
-    assert run_row["status"] == "FINISHED" and run_row["tags.app"] == "rbm_features"
+    assert_recorded(run_row, "rbm_features", "digits")
     for name in ("test_accuracy", "baseline_test_accuracy", "val_accuracy", "baseline_val_accuracy"):
         assert 0.5 < metrics[f"rbm_features.{name}"] <= 1
     assert metrics["rbm_features.test_pseudo_log_likelihood"] < 0

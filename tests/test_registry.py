@@ -53,18 +53,3 @@ def test_every_app_shows_in_kedro_registry_and_kedro_viz(project):
     layers = {node.get("layer") for node in main["nodes"] if node["type"] == "data"}
     assert {"raw", "intermediate", "model_input", "models", "model_output", "reporting"} <= layers
 
-
-def test_the_packaged_entry_point_runs_an_app_and_reports_a_mistake_in_one_line(project):
-    """``python -m dl_pipelines`` (and the ``dl-pipelines`` script, Kedro's packaged-project entry
-    point) is the project's own ``run``."""
-    import mlflow
-
-    entry = [sys.executable, "-m", "dl_pipelines", "--pipelines=hopfield"]
-    subprocess.run(entry, cwd=project, capture_output=True, text=True, timeout=300, check=True)
-    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
-    assert list(runs["tags.mlflow.runName"]) == ["hopfield"] and list(runs["status"]) == ["FINISHED"]
-
-    mistake = subprocess.run([*entry, "--params", "hopfield.seed=-1"], cwd=project, capture_output=True,
-                             text=True, timeout=300)
-    assert mistake.returncode == 1
-    assert mistake.stderr.strip().splitlines()[-1].startswith("Error: Parameter hopfield.seed=-1 is invalid")

@@ -43,7 +43,21 @@ class _Interrupted:
         interrupt()
 
 
+def _check_runner(runner: str | None, is_async: bool, runner_params: dict[str, Any]) -> None:
+    """Kedro's default runner only, checked before any work. MLflow's active run belongs to the
+    thread that started it: nodes (ThreadRunner) or saves (--async) in other threads find none
+    and fail once the training is done. ParallelRunner's processes cannot share the models."""
+    if runner and runner.rsplit(".", 1)[-1] != "SequentialRunner":
+        raise click.ClickException(
+            f"--runner={runner} is not supported: each app records to the MLflow run of the thread "
+            "that started it, and its models do not cross processes; leave --runner out.")
+    if is_async or str(runner_params.get("is_async", False)).lower() == "true":
+        raise click.ClickException(
+            "--async is not supported: saves in other threads find no MLflow run to log to; leave it out.")
+
+
 def _run(**kwargs: Any) -> Any:
+    _check_runner(kwargs["runner"], kwargs["is_async"], kwargs["runner_params"] or {})
     # SIGTERM (a scheduler stopping a pod, `kill`) ends the run as Ctrl-C does.
     signal.signal(signal.SIGINT, _Interrupted.handler)
     signal.signal(signal.SIGTERM, _Interrupted.handler)

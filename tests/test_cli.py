@@ -1,0 +1,35 @@
+"""The project's command line: the packaged entry point, and the runners it refuses before any work."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from dl_pipelines import cli
+
+
+def test_the_packaged_entry_point_runs_an_app_and_reports_a_mistake_in_one_line(project):
+    """``python -m dl_pipelines`` (and the ``dl-pipelines`` script, Kedro's packaged-project entry
+    point) is the project's own ``run``."""
+    import mlflow
+
+    entry = [sys.executable, "-m", "dl_pipelines", "--pipelines=hopfield"]
+    subprocess.run(entry, cwd=project, capture_output=True, text=True, timeout=300, check=True)
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
+    assert list(runs["tags.mlflow.runName"]) == ["hopfield"] and list(runs["status"]) == ["FINISHED"]
+
+    mistake = subprocess.run([*entry, "--params", "hopfield.seed=-1"], cwd=project, capture_output=True,
+                             text=True, timeout=300)
+    assert mistake.returncode == 1
+    assert mistake.stderr.strip().splitlines()[-1].startswith("Error: Parameter hopfield.seed=-1 is invalid")
+
+
+@pytest.mark.parametrize("options", [["--runner=ThreadRunner"], ["-r", "kedro.runner.ParallelRunner"],
+                                     ["--async"], ["--runner-params=is_async=True"]])
+def test_runners_other_than_the_sequential_one_stop_before_any_work_in_one_line(options):
+    # The check comes before the session: no project is needed to reach it.
+    result = CliRunner().invoke(cli.run, ["--pipelines=regression", *options])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --") and "is not supported" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -42,8 +42,12 @@ PENALTIES = np.logspace(-1, 4, 26)
 MIN_TRAIN_WINDOWS = ForecasterSettings.model_fields["min_train_windows"].default  # fewer: seasonal naive
 
 
-def _per_series(fit: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Start:
-    return lambda x, y, _: np.stack([fit(x[:, :, s], y[:, 0, s]) for s in range(x.shape[2])], axis=1)
+def _per_series(fit: Callable[..., np.ndarray], with_season: bool = False) -> Start:
+    """A start fitted series by series: ``fit(x, y)``, or ``fit(x, y, season=...)``."""
+    def start(x: np.ndarray, y: np.ndarray, season: int) -> np.ndarray:
+        one = partial(fit, season=season) if with_season else fit
+        return np.stack([one(x[:, :, s], y[:, 0, s]) for s in range(x.shape[2])], axis=1)
+    return start
 
 
 def _folds():
@@ -140,7 +144,7 @@ STARTS: dict[str, Start] = {
     "ridge-leave-one-out": _per_series(_ridge_leave_one_out),
     "ridge-shuffled-folds": _per_series(_ridge_shuffled_folds),
     "ridge-if-significant": _per_series(_ridge_if_significant),
-    "ridge-recent": lambda x, y, season: _per_series(partial(_ridge_recent, season=season))(x, y, season),
+    "ridge-recent": _per_series(_ridge_recent, with_season=True),
     "lasso": _per_series(_lasso),
     "elastic-net": _per_series(_elastic_net),
     "ridge+lasso": lambda x, y, season: (STARTS["ridge"](x, y, season) + STARTS["lasso"](x, y, season)) / 2,

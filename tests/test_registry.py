@@ -52,4 +52,3 @@ def test_every_app_shows_in_kedro_registry_and_kedro_viz(project):
     assert "- cnn_grid_search" in listed and "- cnn_inference" in listed
     layers = {node.get("layer") for node in main["nodes"] if node["type"] == "data"}
     assert {"raw", "intermediate", "model_input", "models", "model_output", "reporting"} <= layers
-

@@ -1,10 +1,12 @@
-"""The project's command line: the packaged entry point, and the runners it refuses before any work."""
+"""The project's command line: the packaged entry point, and the runners and selections it refuses
+before any work."""
 
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
+from kedro.framework.startup import bootstrap_project
 
 from dl_pipelines import cli
 
@@ -33,3 +35,19 @@ def test_runners_other_than_the_sequential_one_stop_before_any_work_in_one_line(
     assert result.exit_code == 1
     assert result.output.startswith("Error: --") and "is not supported" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--pipelines=cnn_trainin"], "There is no pipeline named 'cnn_trainin'; did you mean 'cnn_training'?"),
+    (["--pipelines=hopfield,nosuch"], "There is no pipeline named 'nosuch'. `kedro registry list`"),
+    (["--tags=nosuchtag"], "no nodes after applying all provided filters (pipeline __default__)"),
+    (["--pipelines=hopfield", "--nodes=hopfield.training.nosuch"],
+     "Pipeline does not contain nodes named ['hopfield.training.nosuch'] (pipeline hopfield)"),
+    (["--pipelines=hopfield", "--namespaces=cnn"], "namespaces: ['cnn'] (pipeline hopfield)"),
+])
+def test_a_selection_of_no_nodes_stops_before_any_work_in_one_line(project, options, message):
+    bootstrap_project(project)
+    result = CliRunner().invoke(cli.run, options)
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert message in result.output
+    assert not (project / "data" / "01_raw").exists()  # stopped before any node ran

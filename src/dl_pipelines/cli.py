@@ -1,19 +1,24 @@
 """Project command line: Kedro's commands, with ``kedro run`` reporting a user's mistake (a bad
-parameter, a missing or corrupt data file) as one line instead of a traceback, recording Ctrl-C
-and SIGTERM as KILLED in MLflow, and ending as soon as its work is done."""
+parameter, a pipeline name or filter that selects nothing, a missing or corrupt data file) as
+one line instead of a traceback, recording Ctrl-C and SIGTERM as KILLED in MLflow, and ending
+as soon as its work is done."""
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import signal
 import sys
 import warnings
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.project import pipelines as project_pipelines
+from kedro.pipeline import Pipeline
 
 from dl_pipelines.core.errors import UserError
 from dl_pipelines.core.interrupts import interrupt
@@ -56,8 +61,34 @@ def _check_runner(runner: str | None, is_async: bool, runner_params: dict[str, A
             "--async is not supported: saves in other threads find no MLflow run to log to; leave it out.")
 
 
+def _check_selection(pipeline: str | None, pipelines: list[str], **filters: Any) -> None:
+    """Kedro's own pipeline lookup and node filter, done before any work: a pipeline name, tag or
+    node that selects nothing is then one line, not Kedro's traceback from inside the session."""
+    names = [pipeline] if pipeline else list(pipelines) or ["__default__"]
+    project_pipelines.set_requested(names)  # what the session asks for, so nothing loads twice
+    known = list(project_pipelines.keys())
+    for name in names:
+        if name not in known:
+            close = get_close_matches(name, known, n=1)
+            raise click.ClickException(
+                f"There is no pipeline named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ".")
+                + " `kedro registry list` lists them.")
+    selected = sum((project_pipelines[name] for name in names), Pipeline([]))
+    try:
+        selected.filter(**filters)
+    except ValueError as error:
+        reason = re.split(r"\.\s", str(error))[0].rstrip(".")  # Kedro's first sentence says what
+        raise click.ClickException(
+            f"{reason} (pipeline {', '.join(names)}); `kedro registry describe {names[0]}` lists its "
+            "nodes.") from None
+
+
 def _run(**kwargs: Any) -> Any:
     _check_runner(kwargs["runner"], kwargs["is_async"], kwargs["runner_params"] or {})
+    _check_selection(kwargs["pipeline"], kwargs["pipelines"], tags=kwargs["tags"],
+                     node_names=kwargs["node_names"], from_nodes=kwargs["from_nodes"],
+                     to_nodes=kwargs["to_nodes"], from_inputs=kwargs["from_inputs"],
+                     to_outputs=kwargs["to_outputs"], node_namespaces=kwargs["namespaces"])
     # SIGTERM (a scheduler stopping a pod, `kill`) ends the run as Ctrl-C does.
     signal.signal(signal.SIGINT, _Interrupted.handler)
     signal.signal(signal.SIGTERM, _Interrupted.handler)

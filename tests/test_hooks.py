@@ -1,13 +1,18 @@
 """The project's hooks as a session registers them: effective settings, one MLflow run per app."""
 
+import re
+
 import mlflow
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro_mlflow.framework.hooks import MlflowHook
 
+from dl_pipelines.config_loader import RUNTIME_KEYS
+from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
 from dl_pipelines.hooks import AppRunsHook
+from tests.conftest import PROJECT_ROOT
 from tests.helpers import run_pipeline
 
 
@@ -29,6 +34,23 @@ def test_context_params_are_the_effective_settings(project):
     assert "presets" not in cnn and cnn["model"].filters == 32  # the MNIST preset's, typed by Kedro
     assert isinstance(training, StandardTraining)
     assert training.epochs == 3 and training.batch_size == 128 and training.strategy == "auto"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"regresion": {"dataset": "linear_toy"}}, "Parameter regresion is not known; did you mean regression?"),
+    ({"epochs": 3}, "Parameter epochs is not known; expected an app (cnn, "),
+])
+def test_a_misspelled_app_in_params_stops_in_one_line(project, changes, message):
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=changes) as session:
+        with pytest.raises(ConfigurationError, match=re.escape(message)):
+            session.load_context().config_loader["parameters"]
+
+
+def test_the_runtime_only_params_are_those_the_configuration_reads():
+    read = set(re.findall(r"\$\{runtime_params:(\w+)", "".join(
+        path.read_text() for path in (PROJECT_ROOT / "conf").rglob("*.yml"))))
+    assert read == set(RUNTIME_KEYS)
 
 
 def test_a_run_of_several_apps_has_one_child_run_per_app(project):

@@ -8,11 +8,16 @@ then builds the typed blocks the nodes ask for from their type hints.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
 
+from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import effective_settings
+
+# The --params keys that are not parameters of a file: conf/ reads them as ${runtime_params:<key>}.
+RUNTIME_KEYS = ("csv_path", "text_path", "data_root", "model_version")
 
 
 class SettingsConfigLoader(OmegaConfigLoader):
@@ -25,6 +30,19 @@ class SettingsConfigLoader(OmegaConfigLoader):
             return config
         from dl_pipelines.pipeline_registry import APPS  # the apps' settings models; imported late
 
+        check_runtime_keys(self.runtime_params or {}, list(APPS))
         run = config.get("run") or {}
         return {**config, **{app: effective_settings(app, config[app], package.Settings, run).model_dump()
                              for app, package in APPS.items() if app in config}}
+
+
+def check_runtime_keys(runtime_params: dict[str, Any], apps: list[str]) -> None:
+    """A misspelled app in ``--params`` (``regresion.dataset=csv``) would otherwise be a new,
+    unused parameter, and the run would go on with the defaults."""
+    known = [*apps, "run", *RUNTIME_KEYS]
+    for key in runtime_params:
+        if key not in known:
+            close = get_close_matches(key, known, n=1)
+            raise ConfigurationError(
+                f"Parameter {key} is not known" + (f"; did you mean {close[0]}?" if close else ";")
+                + f" expected an app ({', '.join(apps)}), run, or {', '.join(RUNTIME_KEYS)}.")

@@ -53,6 +53,19 @@ def test_the_runtime_only_params_are_those_the_configuration_reads():
     assert read == set(RUNTIME_KEYS)
 
 
+@pytest.mark.parametrize(("pipeline", "message"), [
+    ("classification_sweep", "classification.model_input does not exist yet: run `kedro run "
+                             "--pipelines=classification_preprocessing` first (or the whole app, "),
+    ("hopfield_inference", "hopfield.model_input, hopfield.network do not exist yet: run `kedro run "
+                           "--pipelines=hopfield_preprocessing,hopfield_training` first"),
+])
+def test_a_stage_whose_inputs_are_not_written_yet_stops_before_any_work(project, pipeline, message):
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        run_pipeline(project, pipeline, {})
+    assert mlflow.search_runs(experiment_names=["dl_pipelines"]).empty
+    assert not any((project / "data").iterdir())
+
+
 def test_a_run_of_several_apps_has_one_child_run_per_app(project):
     run_pipeline(project, ["regression_ingestion", "lstm_ingestion"], {})
     runs = mlflow.search_runs(experiment_names=["dl_pipelines"])

@@ -21,6 +21,7 @@ from mlflow.entities import RunStatus
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.registry import registered_name, version_run_id
 from dl_pipelines.core.settings import flatten
+from dl_pipelines.core.stages import require_stage_inputs
 from dl_pipelines.core.strategy import (
     is_chief,
     split_cpu_from_environment,
@@ -128,6 +129,11 @@ class AppRunsHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
+        runtime_params = run_params.get("runtime_params") or {}
+        if runtime_params.get("model_version") is None:  # else inference reads a registered training
+            from kedro.framework.project import pipelines as registered
+
+            require_stage_inputs(pipeline, catalog, registered)
         self._child_runs = {}
         self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
         self._params, self._tags = {}, {}
@@ -142,7 +148,7 @@ class AppRunsHook:
                 # Checked before the run starts, so a missing file leaves no run and no data behind.
                 file = require_user_file(catalog["user_csv"].load(), app)
                 self._tags[app]["data_file"] = file_name(file)
-        if (version := (run_params.get("runtime_params") or {}).get("model_version")) is not None:
+        if (version := runtime_params.get("model_version")) is not None:
             for app, run_id in model_version_runs(str(version), pipeline).items():
                 self._tags[app].update(model_version=str(version), model_run_id=run_id)
         self.tracking.before_pipeline_run(run_params, pipeline, catalog)

@@ -9,7 +9,12 @@ signatures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from kedro.pipeline import Pipeline
+
+from dl_pipelines.core.errors import ConfigurationError
 
 STAGES = ("ingestion", "preprocessing", "training", "evaluation")
 
@@ -20,3 +25,24 @@ def stage_pipelines(app: str, ingestion: Pipeline, preprocessing: Pipeline, trai
     stages = dict(zip(STAGES, (ingestion, preprocessing, training, evaluation), strict=True))
     return {app: sum(stages.values(), Pipeline([])),
             **{f"{app}_{stage}": pipeline for stage, pipeline in stages.items()}}
+
+
+def require_stage_inputs(pipeline: Pipeline, catalog: Any, registered: Mapping[str, Pipeline]) -> None:
+    """Stop before any work when the run reads what a stage it does not run writes, and that is
+    not there yet (a stage or sweep run alone in a fresh clone), naming the stages to run first.
+
+    Args:
+        pipeline: What the run runs.
+        catalog: The run's catalog.
+        registered: Every registered pipeline; the ``<app>_<stage>`` ones say who writes what.
+    """
+    writers = {output: name for name, stage in registered.items() if name.rsplit("_", 1)[-1] in STAGES
+               for output in stage.all_outputs()}
+    missing = sorted(name for name in pipeline.inputs() if name in writers and not catalog.exists(name))
+    if missing:
+        stages = sorted({writers[name] for name in missing},
+                        key=lambda name: STAGES.index(name.rsplit("_", 1)[-1]))
+        app = stages[0].rsplit("_", 1)[0]
+        raise ConfigurationError(
+            f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist yet: run `kedro run "
+            f"--pipelines={','.join(stages)}` first (or the whole app, --pipelines={app}).")

@@ -72,10 +72,11 @@ def build_regressor(n_features: int, model: RegressionModelSettings, trace_weigh
 
     Args:
         n_features: Width of the transformed feature vector.
-        model: ``architecture`` plus its options (``units``, ``l2``, ``dropout``, ``batch_norm``).
+        model: ``architecture`` plus its options (``units``, ``l2``, ``dropout``, ``batch_norm``);
+            ``standardize_target`` is applied by the training node, not here.
         trace_weights: Report ``w`` and ``b`` each epoch (a one-feature linear model only).
     """
-    options = model.model_dump(exclude={"architecture"})
+    options = model.model_dump(exclude={"architecture", "standardize_target"})
     if model.architecture == "linear":
         options["trace_weights"] = trace_weights
     return BUILDERS[model.architecture](n_features, **options)
@@ -87,3 +88,11 @@ def plain_model(model: keras.Model) -> keras.Model:
     if type(model) is WeightTracingModel:
         return keras.Model(model.inputs, model.outputs, name=model.name)
     return model
+
+
+def with_target_scale(model: keras.Model, mean: float, std: float) -> keras.Model:
+    """``model`` trained on the standardised target, followed by ``Rescaling(scale=std,
+    offset=mean)``: it predicts in the target's own units. A built-in layer, so the ``.keras``
+    file still loads with no custom objects."""
+    rescale = layers.Rescaling(scale=std, offset=mean, name="target_scale", dtype="float32")
+    return keras.Model(model.inputs, rescale(model.outputs[0]), name=model.name)

@@ -29,7 +29,7 @@ from dl_pipelines.core.tables import (
 )
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.pipelines.regression.metrics import baseline_model, scores
-from dl_pipelines.pipelines.regression.models import build_regressor, plain_model
+from dl_pipelines.pipelines.regression.models import build_regressor, plain_model, with_target_scale
 from dl_pipelines.pipelines.regression.settings import (
     DataSettings,
     GradientTapeSettings,
@@ -125,23 +125,38 @@ def train_regressor(model_input: dict[str, np.ndarray], model: RegressionModelSe
     A one-feature linear model (linear_toy) also reports its weight and bias each epoch, so
     their path is in the history and in MLflow (``regression.train_w``, ``regression.train_b``).
 
+    With ``regression.model.standardize_target`` the network learns ``(y - mean) / std`` (mean and
+    std of the training rows; the history's losses are in those units) and the returned model
+    ends with a ``Rescaling`` back to the target's units.
+
     Returns:
         The trained model (best validation loss when early stopping is on) and its per-epoch
         history of training and validation loss and mean absolute error.
     """
     n_features = model_input["x_train"].shape[1]
+    y_train, y_val = model_input["y_train"], model_input["y_val"]
+    if model.standardize_target:
+        # A target in the 100,000s is out of reach of a network whose output starts near 0 and
+        # moves by about the learning rate a step; standardised, it is of order 1 like the features.
+        mean, std = float(y_train.mean(dtype="float64")), float(y_train.std(dtype="float64")) or 1.0
+        y_train, y_val = (y_train - mean) / std, (y_val - mean) / std
 
     def build() -> keras.Model:
-        regressor = build_regressor(n_features, model, trace_weights=True)
+        # w and b traced in standardised units would not compare with the gradient-tape fit's.
+        regressor = build_regressor(n_features, model, trace_weights=not model.standardize_target)
         return compile_with(regressor, training, len(model_input["x_train"]), loss="mse", metrics=["mae"])
 
     has_validation = len(model_input["x_val"]) > 0
-    validation = (model_input["x_val"], model_input["y_val"]) if has_validation else None
+    validation = (model_input["x_val"], y_val) if has_validation else None
     logger.info("Training %s on %s for up to %d epochs", model.architecture, model_input["dataset"],
                 training.epochs)
-    trained, history = train_model(build, (model_input["x_train"], model_input["y_train"]),
+    trained, history = train_model(build, (model_input["x_train"], y_train),
                                    validation, app="regression", seed=seed, training=training,
                                    monitor="val_loss" if has_validation else "loss")
+    if model.standardize_target:
+        logger.info("Target standardised for training (mean %.6g, std %.6g); the model rescales "
+                    "its output back", mean, std)
+        return with_target_scale(plain_model(trained), mean, std), history
     return plain_model(trained), history
 
 
@@ -206,7 +221,7 @@ def evaluate_regressor(model: keras.Model, model_input: dict[str, np.ndarray],
                **scores(y_test, tape_pred, "gradient_tape_test")}
     if x_test.shape[1] == 1:
         metrics.update(gradient_tape_w=float(tape_w[0]), gradient_tape_b=float(tape_b))
-        if model.name == "linear":
+        if model.name == "linear" and model.layers[-1].name == "neuron":  # not in standardised units
             kernel, bias = model.get_layer("neuron").get_weights()
             metrics.update(keras_w=float(kernel[0, 0]), keras_b=float(bias[0]))
     logger.info("Test R2 %.4f, MAE %.4f (least-squares baseline: R2 %.4f, MAE %.4f)",

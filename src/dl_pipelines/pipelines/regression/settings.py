@@ -47,6 +47,9 @@ class RegressionModelSettings(Settings):
     l2: NonNegativeNumber
     dropout: DropoutRate = 0.0
     batch_norm: Flag = False
+    # Train on the target standardised with the training rows' mean and std; the model's output
+    # is rescaled back, so it predicts in the target's units (a target in the 100,000s: csv).
+    standardize_target: Flag = False
 
 
 class GradientTapeSettings(Settings):

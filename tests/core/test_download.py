@@ -162,6 +162,9 @@ def test_a_mirror_serving_a_modified_mnist_file_with_matching_sums_is_refused(tm
     monkeypatch.setenv(MIRROR_ENV, url)
     catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog.yml").read_text())
     pinned = catalog["raw_files"]["sources"]["mnist"]["files"][name]["sha256"]
-    with pytest.raises(ChecksumMismatchError, match=f"does not match the expected {pinned}"):
+    with pytest.raises(ChecksumMismatchError, match=f"does not match the expected {pinned}") as refused:
         RawFiles(tmp_path / "raw", catalog["raw_files"]["sources"]).fetch("mnist", [name])
+    # The one way on for a mirror that re-packs files on purpose is named in the same line.
+    assert str(refused.value).endswith("set DL_PIPELINES_TRUST_MIRROR_CHECKSUMS=1 to check it against the "
+                                       "mirror's SHA256SUMS.")
     assert no_leftovers(tmp_path / "raw")

@@ -162,9 +162,12 @@ class RawFiles:
                 pinned = self.sources[dataset]["files"][name].get("sha256") == sha256
                 origin = ("the publisher's, pinned in conf/" if pinned
                           else f"the mirror's {dataset}/SHA256SUMS")
+                repacked = (f", or, for a mirror that re-packs it on purpose, set {TRUST_MIRROR_ENV}=1 "
+                            "to check it against the mirror's SHA256SUMS" if mirror and pinned else "")
                 raise ChecksumMismatchError(
                     f"{url}: SHA-256 {actual} does not match the expected {sha256} ({origin}); the "
-                    f"file was not kept. Fetch {name} again, from the publisher or an intact mirror."
+                    f"file was not kept. Fetch {name} again, from the publisher or an intact "
+                    f"mirror{repacked}."
                 )
             if not sha256:
                 logger.warning("%s has no published checksum; kept unverified (SHA-256 %s)", name, actual)

@@ -87,12 +87,20 @@ def app_of(node: Node) -> str | None:
 
 def model_version_runs(version: str, pipeline: Pipeline) -> dict[str, str]:
     """The run that trained ``version`` of each app's registered model, checked before the run
-    starts; ``model_version`` is refused for a run that trains, which would mix two models."""
+    starts; ``model_version`` is refused for a run that trains, which would mix two models, and
+    for an app that registers no model (``REGISTERS_MODEL = False`` in its package)."""
     if training := sorted(n.name for n in pipeline.nodes if not (n.namespace or "").endswith(".inference")):
         raise ConfigurationError(f"model_version={version} is for the inference pipelines only (kedro run "
                                  f"--pipelines=<app>_inference); this run also runs {training[0]}.")
-    return {app: version_run_id(registered_name(app), version)
-            for app in sorted({app_of(n) for n in pipeline.nodes})}
+    from dl_pipelines.pipeline_registry import APPS  # imported late, as by the config loader
+
+    apps = sorted({app_of(n) for n in pipeline.nodes})
+    for app in apps:
+        if not getattr(APPS[app], "REGISTERS_MODEL", True):
+            raise ConfigurationError(f"model_version={version}: {app}'s trainings are not registered "
+                                     "models (its inference reads the last local training); leave "
+                                     "model_version out.")
+    return {app: version_run_id(registered_name(app), version) for app in apps}
 
 
 class AppRunsHook:

@@ -47,6 +47,8 @@ def test_letters_are_recalled_exactly_and_the_capacity_experiment_is_logged(proj
     assert table["file"].tolist() == sorted(f"noisy_{name}.png" for name in names)
     assert table["recalled"].tolist() == sorted(names)
     assert (table["overlap"] == 1.0).all() and (table["pixels_changed"] > 0).all()
+    with pytest.raises(ConfigurationError, match="hopfield's trainings are not registered models"):
+        run_pipeline(project, "hopfield_inference", {"model_version": "latest"})
     run_row, _ = top_run("hopfield_inference")
     artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "hopfield/inference")}
     assert {"hopfield/inference/predictions.csv", "hopfield/inference/new_recalls.png"} <= artifacts

@@ -74,6 +74,11 @@ def same_predictions_from_the_registry(project: Path, app: str, runtime_params: 
         for folder in trained:
             folder.with_name(f"{folder.name}.away").rename(folder)
     assert path.read_text() == local
+    # Its run is tagged with the dataset the model learned from, whatever the parameters' default.
+    run = mlflow.search_runs(experiment_names=["dl_pipelines"], filter_string="tags.model_version = 'latest'",
+                             order_by=["attributes.start_time DESC"]).iloc[0]
+    trained_on = mlflow.get_run(run["tags.model_run_id"]).data.tags["dataset"]
+    assert run["tags.dataset"] == run[f"params.{app}.dataset"] == trained_on
 
 
 def top_run(pipeline: str) -> tuple[pd.Series, dict[str, float]]:

@@ -159,6 +159,9 @@ class AppRunsHook:
         if (version := runtime_params.get("model_version")) is not None:
             for app, run_id in model_version_runs(str(version), pipeline).items():
                 self._tags[app].update(model_version=str(version), model_run_id=run_id)
+                # The dataset is the model's, not the parameter's default: inference trains nothing.
+                if trained_on := mlflow.MlflowClient().get_run(run_id).data.tags.get("dataset"):
+                    self._tags[app]["dataset"] = self._params[app][f"{app}.dataset"] = trained_on
         self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return

@@ -14,6 +14,7 @@ from typing import Any
 import mlflow
 from filelock import FileLock
 from kedro.framework.hooks import hook_impl
+from kedro.framework.project import pipelines as registered_pipelines
 from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
 from mlflow.entities import RunStatus
@@ -109,7 +110,8 @@ class AppRunsHook:
     effective settings the run's nodes use, flattened (``cnn.training.epochs``), and is tagged
     ``app``, ``dataset``, ``data_file`` (the user's file when the dataset is ``csv``, checked to
     exist before the run starts) and the process that runs it (:mod:`dl_pipelines.run_records`:
-    runs that an ended process left RUNNING are marked FAILED here).
+    runs that an ended process left RUNNING are marked FAILED here). Before any run starts, the
+    inputs that other stages write must exist (:func:`~dl_pipelines.core.stages.require_stage_inputs`).
 
     kedro-mlflow's hook is used for what it does (tracking server, experiment, the run of the
     ``kedro run``, its datasets) but not for parameters: it logs each node's inputs into the one
@@ -139,9 +141,7 @@ class AppRunsHook:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
         runtime_params = run_params.get("runtime_params") or {}
         if runtime_params.get("model_version") is None:  # else inference reads a registered training
-            from kedro.framework.project import pipelines as registered
-
-            require_stage_inputs(pipeline, catalog, registered)
+            require_stage_inputs(pipeline, catalog, registered_pipelines)
         self._child_runs = {}
         self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
         self._params, self._tags = {}, {}

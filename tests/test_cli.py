@@ -40,9 +40,9 @@ def test_runners_other_than_the_sequential_one_stop_before_any_work_in_one_line(
 @pytest.mark.parametrize(("options", "message"), [
     (["--pipelines=cnn_trainin"], "There is no pipeline named 'cnn_trainin'; did you mean 'cnn_training'?"),
     (["--pipelines=hopfield,nosuch"], "There is no pipeline named 'nosuch'. `kedro registry list`"),
-    (["--tags=nosuchtag"], "no nodes after applying all provided filters (pipeline __default__)"),
+    (["--tags=nosuchtag"], "--tags=nosuchtag: Pipeline contains no nodes after applying all provided"),
     (["--pipelines=hopfield", "--nodes=hopfield.training.nosuch"],
-     "Pipeline does not contain nodes named ['hopfield.training.nosuch'] (pipeline hopfield)"),
+     "--nodes=hopfield.training.nosuch: Pipeline does not contain nodes named ['hopfield.training.nosuch']"),
     (["--pipelines=hopfield", "--namespaces=cnn"], "namespaces: ['cnn'] (pipeline hopfield)"),
 ])
 def test_a_selection_of_no_nodes_stops_before_any_work_in_one_line(project, options, message):

@@ -61,6 +61,11 @@ def _check_runner(runner: str | None, is_async: bool, runner_params: dict[str, A
             "--async is not supported: saves in other threads find no MLflow run to log to; leave it out.")
 
 
+# Pipeline.filter's arguments and the `kedro run` options that give them.
+OPTIONS = {"tags": "tags", "node_names": "nodes", "from_nodes": "from-nodes", "to_nodes": "to-nodes",
+           "from_inputs": "from-inputs", "to_outputs": "to-outputs", "node_namespaces": "namespaces"}
+
+
 def _check_selection(pipeline: str | None, pipelines: list[str], **filters: Any) -> None:
     """Kedro's own pipeline lookup and node filter, done before any work: a pipeline name, tag or
     node that selects nothing is then one line, not Kedro's traceback from inside the session."""
@@ -78,9 +83,10 @@ def _check_selection(pipeline: str | None, pipelines: list[str], **filters: Any)
         selected.filter(**filters)
     except ValueError as error:
         reason = re.split(r"\.\s", str(error))[0].rstrip(".")  # Kedro's first sentence says what
+        given = " ".join(f"--{OPTIONS[key]}={','.join(value)}" for key, value in filters.items() if value)
         raise click.ClickException(
-            f"{reason} (pipeline {', '.join(names)}); `kedro registry describe {names[0]}` lists its "
-            "nodes.") from None
+            f"{given}: {reason} (pipeline {', '.join(names)}); `kedro registry describe {names[0]}` "
+            "lists its nodes.") from None
 
 
 def _run(**kwargs: Any) -> Any:

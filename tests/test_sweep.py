@@ -7,7 +7,15 @@ import pytest
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
-from dl_pipelines.core.sweep import SweepSettings, best, combinations, plot_sweep, run_sweep, with_changes
+from dl_pipelines.core.sweep import (
+    SweepSettings,
+    best,
+    combinations,
+    plot_sweep,
+    run_sweep,
+    sweep_pipeline,
+    with_changes,
+)
 from dl_pipelines.pipelines.autoencoder import create_pipelines
 from tests.helpers import run_pipeline, top_run
 
@@ -55,6 +63,17 @@ def test_each_combination_trains_with_its_settings_and_is_ranked_by_its_best_val
     assert len(figure.axes[0].lines) == 4  # training and validation loss of each optimizer
 
 
+def _trains_without_a_history(training: StandardTraining) -> tuple[int, dict[str, float]]:
+    return 0, {}
+
+
+def test_a_training_node_without_a_history_output_cannot_be_swept():
+    # The history is found by its type hint, as every app's training node declares it; a node
+    # whose outputs moved (rbm_features once kept an index 3 of two) is caught when registering.
+    with pytest.raises(TypeError, match="must return one dict"):
+        sweep_pipeline("app", _trains_without_a_history, ["params:app.training"])
+
+
 def test_two_settings_make_a_heatmap():
     sweep = SweepSettings(grid={"training.learning_rate": [0.1, 0.01], "model.l2": [0.0, 0.1]})
     table = pd.DataFrame([{**combo, "best_val_loss": i, "epochs": 1}
@@ -65,7 +84,7 @@ def test_two_settings_make_a_heatmap():
 
 @pytest.mark.slow
 def test_any_app_sweeps_its_own_training_one_nested_run_per_value(project):
-    # The autoencoder's training node returns its history fourth: the sweep keeps that one.
+    # The autoencoder's training node returns its history fourth: the sweep finds it by its type.
     params = {"autoencoder": {"training": {"epochs": 1, "verbose": 0},
                               "sweep": {"grid": {"training.learning_rate": [0.001, 0.003]}, "epochs": 1}}}
     for pipeline in ("autoencoder_ingestion", "autoencoder_preprocessing", "autoencoder_sweep"):

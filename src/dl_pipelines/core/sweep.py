@@ -139,17 +139,22 @@ def plot_sweep(table: pd.DataFrame, histories: Mapping[str, History]) -> Figure:
     return fig
 
 
-def sweep_pipeline(app: str, train: Callable[..., Any], inputs: list[str], history: int = 1,
-                   name: str = "sweep") -> Pipeline:
+def sweep_pipeline(app: str, train: Callable[..., Any], inputs: list[str], name: str = "sweep") -> Pipeline:
     """``<app>_<name>``: the app's training node ``train`` (with its ``inputs``) once per
     combination of ``<app>.<name>.grid``, then the sweep's table, curves and figure
     (``<app>.<name>_report``, ``_histories``, ``_plot``).
 
     ``train`` takes the settings blocks as ``model`` and ``training``; the sweep swaps them for
-    each combination's and keeps output ``history`` (the per-epoch history) of each training.
+    each combination's and keeps the output its return type hint names ``History`` (the per-epoch
+    history) of each training.
     """
     names, hints = list(inspect.signature(train).parameters), typing.get_type_hints(train)
     where = f"{app}.{name}"
+    # Found from the hint, not given by position: a training node that gains an output keeps its sweep.
+    outputs = typing.get_args(hints["return"])
+    if outputs.count(History) != 1:
+        raise TypeError(f"{train.__qualname__} must return one {History} (its history) for {where}.")
+    history = outputs.index(History)
 
     def typed(name: str, value: Any) -> Any:
         """The settings block Kedro would build from ``train``'s type hint (this node has none)."""

@@ -56,6 +56,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              name="encode_images", namespace="autoencoder.inference"),
     ])
     return {**stage_pipelines("autoencoder", ingestion, preprocessing, training, evaluation),
-            "autoencoder_sweep": sweep_pipeline("autoencoder", nodes.train_autoencoder, TRAINING_INPUTS,
-                                                history=3),
+            "autoencoder_sweep": sweep_pipeline("autoencoder", nodes.train_autoencoder, TRAINING_INPUTS),
             "autoencoder_inference": scoring}

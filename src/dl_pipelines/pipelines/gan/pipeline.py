@@ -53,5 +53,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              ["gan.samples", "gan.new_samples_plot"], name="generate_samples", namespace="gan.inference"),
     ])
     return {**stage_pipelines("gan", ingestion, preprocessing, training, evaluation),
-            "gan_sweep": sweep_pipeline("gan", nodes.train_gan, TRAINING_INPUTS, history=2),
+            "gan_sweep": sweep_pipeline("gan", nodes.train_gan, TRAINING_INPUTS),
             "gan_inference": scoring}

@@ -52,5 +52,5 @@ def create_pipelines() -> dict[str, Pipeline]:
              "rbm_features.predictions", name="classify_images", namespace="rbm_features.inference"),
     ])
     return {**stage_pipelines("rbm_features", ingestion, preprocessing, training, evaluation),
-            "rbm_features_sweep": sweep_pipeline("rbm_features", nodes.train_rbm, TRAINING_INPUTS, history=3),
+            "rbm_features_sweep": sweep_pipeline("rbm_features", nodes.train_rbm, TRAINING_INPUTS),
             "rbm_features_inference": scoring}

@@ -45,7 +45,7 @@ mlflow-ui: | $(UV) ## open the MLflow UI on http://127.0.0.1:5000
 	$(sync) --inexact
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
-benchmark: | $(UV) ## every benchmark, on this machine: Markdown tables (about 40 minutes on 2 CPU cores)
+benchmark: | $(UV) ## every benchmark, on this machine: Markdown tables (about an hour on 2 CPU cores)
 	$(sync) --inexact --extra benchmark
 	$(BIN)/python benchmarks/run.py
 

@@ -137,7 +137,8 @@ def test_missing_csv_and_missing_column_are_named(tmp_path):
         ingest(csv_settings(), csv=tmp_path / "nope.csv")
     path = tmp_path / "s.csv"
     path.write_text("day,value\n2020-01-01,1\n")
-    expected = r"no column 'date' \(lstm.csv.time_column\); its columns are: day, value"
+    expected = (r"no column 'date' \(lstm.csv.time_column\); its columns are: day, value. Name its date "
+                r"column with --params lstm.csv.time_column=<column>")
     with pytest.raises(ConfigurationError, match=expected):
         ingest(csv_settings(), csv=path)
 

@@ -165,7 +165,8 @@ def test_inference_forecasts_what_follows_the_latest_history_with_dates(project)
 
     latest.head(5).to_csv(folder / "latest.csv", index=False)
     with pytest.raises(ConfigurationError, match=r"latest.csv has 5 usable rows; the model forecasts "
-                                                 r"from the last 19"):
+                                                 r"from the last 19 \(lstm.preprocessing.time_steps, plus "
+                                                 r"the differencing lags if any\)"):
         run(project, "lstm_inference")
 
 

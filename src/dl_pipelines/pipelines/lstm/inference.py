@@ -84,7 +84,8 @@ def forecast_new_history(new_inputs: list[OpenFile], model: keras.Model, series:
         values, kept = fill_gaps(history["values"], preprocessing.gaps)
         if len(values) < time_steps:
             raise ConfigurationError(f"{name} has {len(values)} usable rows; the model forecasts from the "
-                                     f"last {time_steps} (lstm.preprocessing.time_steps).")
+                                     f"last {time_steps} (lstm.preprocessing.time_steps, plus the "
+                                     "differencing lags if any).")
         history = {**history, "values": values, "time": history["time"][kept]}
         tables.append(forecast_history(history, model, forecast).assign(file=name.rsplit("/", 1)[-1]))
     result = pd.concat(tables, ignore_index=True)

@@ -65,7 +65,8 @@ def to_series(frame: pd.DataFrame, path: str, time_column: str | None = None,
     known = ", ".join(frame.columns)
     if time_column is not None and time_column not in frame.columns:
         raise ConfigurationError(f"{path} has no column {time_column!r} ({where}.time_column); "
-                                 f"its columns are: {known}.")
+                                 f"its columns are: {known}. Name its date column with --params "
+                                 f"{where}.time_column=<column> (null: rows already in time order).")
     if value_columns is None:
         value_columns = [column for column in frame.columns if column != time_column]
     for column in value_columns:

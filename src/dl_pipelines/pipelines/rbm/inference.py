@@ -57,7 +57,7 @@ def visible_rows(table: pd.DataFrame, model_input: dict[str, np.ndarray],
     ratings = pd.to_numeric(table["rating"], errors="coerce")
     if (bad := ~ratings.between(1, 5)).any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ConfigurationError(f"{source}: rating {table['rating'].iloc[row]!r} in data row {row + 1} "
+        raise ConfigurationError(f"{source}: rating {str(table['rating'].iloc[row])!r} in data row {row + 1} "
                                  "is not a number from 1 to 5.")
     row = np.zeros((1, len(model_input["item_ids"])), dtype=np.float32)
     row[0, _indices(table["item_id"], model_input["item_ids"], "movie", source)] = visible_values(

@@ -69,8 +69,9 @@ OPTIONS = {"tags": "tags", "node_names": "nodes", "from_nodes": "from-nodes", "t
 def _check_selection(pipeline: str | None, pipelines: list[str], **filters: Any) -> None:
     """Kedro's own pipeline lookup and node filter, done before any work: a pipeline name, tag or
     node that selects nothing is then one line, not Kedro's traceback from inside the session."""
-    names = [pipeline] if pipeline else list(pipelines) or ["__default__"]
-    project_pipelines.set_requested(names)  # what the session asks for, so nothing loads twice
+    requested = [pipeline] if pipeline else list(set(pipelines))
+    project_pipelines.set_requested(requested or None)  # as the session will: nothing loads twice
+    names = requested or ["__default__"]
     known = list(project_pipelines.keys())
     for name in names:
         if name not in known:

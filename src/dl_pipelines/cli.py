@@ -11,7 +11,6 @@ import re
 import signal
 import sys
 import warnings
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline
 
-from dl_pipelines.core.errors import UserError
+from dl_pipelines.core.errors import UserError, closest
 from dl_pipelines.core.interrupts import interrupt
 from dl_pipelines.run_records import end_runs_of_this_process
 
@@ -75,9 +74,9 @@ def _check_selection(pipeline: str | None, pipelines: list[str], **filters: Any)
     known = list(project_pipelines.keys())
     for name in names:
         if name not in known:
-            close = get_close_matches(name, known, n=1)
+            close = closest(name, known)
             raise click.ClickException(
-                f"There is no pipeline named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ".")
+                f"There is no pipeline named {name!r}" + (f"; did you mean {close!r}?" if close else ".")
                 + " `kedro registry list` lists them.")
     selected = sum((project_pipelines[name] for name in names), Pipeline([]))
     try:

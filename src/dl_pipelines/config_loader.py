@@ -8,12 +8,11 @@ then builds the typed blocks the nodes ask for from their type hints.
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
 
-from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.errors import ConfigurationError, closest
 from dl_pipelines.core.settings import effective_settings
 
 # The --params keys that are not parameters of a file: conf/ reads them as ${runtime_params:<key>}.
@@ -42,7 +41,7 @@ def check_runtime_keys(runtime_params: dict[str, Any], apps: list[str]) -> None:
     known = [*apps, "run", *RUNTIME_KEYS]
     for key in runtime_params:
         if key not in known:
-            close = get_close_matches(key, known, n=1)
+            close = closest(key, known)
             raise ConfigurationError(
-                f"Parameter {key} is not known" + (f"; did you mean {close[0]}?" if close else ";")
+                f"Parameter {key} is not known" + (f"; did you mean {close}?" if close else ";")
                 + f" expected an app ({', '.join(apps)}), run, or {', '.join(RUNTIME_KEYS)}.")

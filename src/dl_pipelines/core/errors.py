@@ -3,6 +3,13 @@
 ``kedro run`` (see ``dl_pipelines.cli``) prints these as one line instead of a traceback.
 """
 
+from difflib import get_close_matches
+
+
+def closest(name: str, known: list[str]) -> str | None:
+    """The known name a misspelled ``name`` most likely meant, for a "did you mean" hint."""
+    return next(iter(get_close_matches(name, known, n=1)), None)
+
 
 class UserError(Exception):
     """Base class of the mistakes and missing inputs a user fixes without reading a traceback."""

@@ -114,7 +114,7 @@ def test_grid_search_returns_one_row_per_combination(model_input):
     s = settings(grid_search__grid={"training.learning_rate": [0.001, 0.01], "model.l2": [0.0]},
                  grid_search__epochs=1)
     (sweep, _) = create_pipelines()["cnn_grid_search"].nodes  # the sweep's training, then its figure
-    results, histories = sweep.func(model_input, s.model, s.training, s.seed, s.dataset, s.grid_search)
+    results, histories = sweep.func(model_input, s.model, s.training, s.seed, s.grid_search)
     assert results[["training.learning_rate", "model.l2"]].values.tolist() == [[0.001, 0.0], [0.01, 0.0]]
     assert results["best_val_accuracy"].between(0, 1).all() and (results["epochs"] == 1).all()
     assert list(histories) == [f"training.learning_rate={lr} model.l2=0.0" for lr in (0.001, 0.01)]

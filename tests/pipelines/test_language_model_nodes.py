@@ -174,5 +174,6 @@ def test_encode_text_keeps_the_vocabulary_with_the_windows():
     assert model_input["x_train"].shape == (2 * 22, 4)  # 180 tokens: 2 streams of 90, 22 windows
     assert model_input["ids_val"][2] == 4  # z: <unk>
     assert len(model_input["ids_test"]) == 30 and str(model_input["batching"]) == "stream"
-    with pytest.raises(ConfigurationError, match="The ingested text is 'ptb' but language_model.dataset is "):
+    made_from = "language_model.raw_table was made from 'ptb', but language_model.dataset is 'text': run "
+    with pytest.raises(ConfigurationError, match=made_from):
         nodes.encode_text(raw, "text", preprocessing, batch_size=2)

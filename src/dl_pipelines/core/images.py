@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import SplitSettings
+from dl_pipelines.core.stages import check_made_from
 from dl_pipelines.core.user_files import file_name
 
 logger = logging.getLogger(__name__)
@@ -149,12 +150,7 @@ def split_images(images: dict[str, np.ndarray], dataset: str, split: SplitSettin
     ``split.validation_fraction`` of what remains for training. The app's pipeline takes the node
     from :func:`split_images_node`.
     """
-    ingested = str(images["dataset"])
-    if ingested != dataset:
-        raise ConfigurationError(
-            f"The ingested images are {ingested!r} but {app}.dataset is {dataset!r}: run the "
-            f"ingestion stage first (kedro run --pipelines={app}_ingestion --params {app}.dataset={dataset})."
-        )
+    check_made_from(str(images["dataset"]), f"{app}.raw_images", dataset, f"{app}_ingestion")
     x, y = images["x_train"], images["y_train"]
     x_test, y_test = images["x_test"], images["y_test"]
     if len(x_test) == 0:

@@ -27,9 +27,22 @@ def stage_pipelines(app: str, ingestion: Pipeline, preprocessing: Pipeline, trai
             **{f"{app}_{stage}": pipeline for stage, pipeline in stages.items()}}
 
 
+def check_made_from(made_from: str | None, name: str, dataset: str, stages: str) -> None:
+    """Stop when the stored ``name`` (``<app>.<entry>``, written by ``stages``) was made from
+    another dataset than ``<app>.dataset``: else one dataset's data is treated with the other's preset.
+    ``made_from`` None (nothing recorded) passes."""
+    if made_from is not None and made_from != dataset:
+        app = name.split(".", 1)[0]
+        raise ConfigurationError(
+            f"{name} was made from {made_from!r}, but {app}.dataset is {dataset!r}: run `kedro run "
+            f"--pipelines={stages} --params {app}.dataset={dataset}` first, or add --params "
+            f"{app}.dataset={made_from}.")
+
+
 def require_stage_inputs(pipeline: Pipeline, catalog: Any, registered: Mapping[str, Pipeline]) -> None:
     """Stop before any work when the run reads what a stage it does not run writes, and that is
-    not there yet (a stage or sweep run alone in a fresh clone), naming the stages to run first.
+    not there yet (a stage or sweep run alone in a fresh clone), naming the stages to run first;
+    or when that is an ``<app>.model_input`` made from another dataset than ``<app>.dataset``.
 
     Args:
         pipeline: What the run runs.
@@ -46,3 +59,13 @@ def require_stage_inputs(pipeline: Pipeline, catalog: Any, registered: Mapping[s
         raise ConfigurationError(
             f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist yet: run `kedro run "
             f"--pipelines={','.join(stages)}` first (or the whole app, --pipelines={app}).")
+    # Checked here, not in the nodes: a training or sweep run alone with another dataset's preset
+    # can take hours. Model inputs are cached (catalog.yml), so the nodes do not read them again.
+    for name in sorted(pipeline.inputs()):
+        if name.endswith(".model_input") and name in writers:
+            app = name.split(".", 1)[0]
+            stored = catalog.load(name)
+            made_from = stored.get("dataset") if isinstance(stored, Mapping) else None
+            made_from = None if made_from is None else str(made_from)
+            check_made_from(made_from, name, catalog.load(f"params:{app}.dataset"),
+                            f"{app}_ingestion,{app}_preprocessing")

@@ -163,14 +163,7 @@ def sweep_pipeline(app: str, train: Callable[..., Any], inputs: list[str], name:
         return hint.model_validate(value) if is_block else value
 
     def sweep_training(*values: Any) -> tuple[pd.DataFrame, dict[str, History]]:
-        *arguments, dataset, raw = values
-        stored = arguments[0].get("dataset") if isinstance(arguments[0], Mapping) else None
-        if stored is not None and str(stored) != dataset:
-            # Else the sweep trains the stored data with the other dataset's preset, for hours maybe.
-            raise ConfigurationError(
-                f"{inputs[0]} was made from {str(stored)!r}, but {app}.dataset is {dataset!r}: add "
-                f"--params {app}.dataset={stored} to sweep it, or run `kedro run --pipelines={app}_ingestion,"
-                f"{app}_preprocessing` for {dataset!r} first.")
+        *arguments, raw = values
         if raw is None:
             raise ConfigurationError(f"Parameter {where} is not set; add a sweep block with its grid to "
                                      f"conf/base/parameters_{app}.yml (docs/sweeps.md).")
@@ -183,8 +176,7 @@ def sweep_pipeline(app: str, train: Callable[..., Any], inputs: list[str], name:
         return run_sweep(sweep, {"model": bound["model"], "training": bound["training"]}, fit, where)
 
     return Pipeline([
-        node(sweep_training, [*inputs, f"params:{app}.dataset", f"params:{where}"],
-             [f"{where}_report", f"{where}_histories"],
+        node(sweep_training, [*inputs, f"params:{where}"], [f"{where}_report", f"{where}_histories"],
              name="sweep_training", namespace=where),
         node(plot_sweep, [f"{where}_report", f"{where}_histories"], f"{where}_plot", name="plot_sweep",
              namespace=where),

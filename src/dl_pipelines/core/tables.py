@@ -17,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import Settings
+from dl_pipelines.core.stages import check_made_from
 from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
 
 logger = logging.getLogger(__name__)
@@ -133,11 +134,7 @@ def typed_columns(table: pd.DataFrame, data: TableColumns, target_type: str) -> 
 def check_ingested(table: pd.DataFrame, app: str, dataset: str, columns: list[str]) -> None:
     """Stop when the ingested table is another dataset's, or lacks a column the settings name:
     the ingestion stage has to run again."""
-    ingested = table.attrs.get("dataset")
-    if ingested != dataset:
-        raise ConfigurationError(
-            f"The ingested table is {ingested!r} but {app}.dataset is {dataset!r}: run the ingestion "
-            f"stage first (kedro run --pipelines={app}_ingestion --params {app}.dataset={dataset}).")
+    check_made_from(table.attrs.get("dataset"), f"{app}.raw_table", dataset, f"{app}_ingestion")
     if missing := [c for c in columns if c not in table.columns]:
         raise ConfigurationError(
             f"Column {missing[0]!r} is not in the ingested table: run the ingestion stage again "

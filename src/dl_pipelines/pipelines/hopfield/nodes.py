@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.mlflow_metrics import mlflow_metrics
+from dl_pipelines.core.stages import check_made_from
 from dl_pipelines.pipelines.hopfield.metrics import capacity_experiment, capacity_summary, exact, theory
 from dl_pipelines.pipelines.hopfield.models import (
     corrupt,
@@ -59,11 +59,7 @@ def prepare_patterns(bitmaps: dict[str, np.ndarray], dataset: str) -> dict[str, 
     Raises:
         ConfigurationError: The ingested data is another dataset's, or a bitmap is not binary.
     """
-    if str(bitmaps["dataset"]) != dataset:
-        raise ConfigurationError(
-            f"The ingested bitmaps are {str(bitmaps['dataset'])!r} but hopfield.dataset is {dataset!r}: "
-            "run the ingestion stage first (kedro run --pipelines=hopfield_ingestion --params "
-            f"hopfield.dataset={dataset}).")
+    check_made_from(str(bitmaps["dataset"]), "hopfield.raw_images", dataset, "hopfield_ingestion")
     patterns = to_patterns(bitmaps["bitmaps"], f"hopfield.dataset={dataset}")
     logger.info("%d patterns of %d units (load P / N = %.3f)", *patterns.shape,
                 len(patterns) / patterns.shape[1])

@@ -20,6 +20,7 @@ from fsspec.core import OpenFile
 
 from dl_pipelines.core.download import RawFiles
 from dl_pipelines.core.errors import ConfigurationError
+from dl_pipelines.core.stages import check_made_from
 from dl_pipelines.core.training import train_model
 from dl_pipelines.pipelines.language_model.baselines import ngram_nats
 from dl_pipelines.pipelines.language_model.metrics import PARTS, summed_cross_entropy, with_derived_curves
@@ -109,12 +110,8 @@ def encode_text(raw_text: pd.DataFrame, dataset: str, preprocessing: Preprocessi
         The model input (see the module docstring) and the vocabulary as JSON (``level``,
         ``tokens``), which inference and the served model read.
     """
-    ingested = str(raw_text["dataset"].iloc[0])
-    if ingested != dataset:
-        raise ConfigurationError(
-            f"The ingested text is {ingested!r} but language_model.dataset is {dataset!r}: run the ingestion "
-            f"stage first (kedro run --pipelines=language_model_ingestion --params language_model.dataset="
-            f"{dataset}).")
+    check_made_from(str(raw_text["dataset"].iloc[0]), "language_model.raw_table", dataset,
+                    "language_model_ingestion")
     level = preprocessing.level
     texts = dict(zip(raw_text["part"], raw_text["text"], strict=True))
     tokens = {part: tokens_of(text, level) for part, text in texts.items()}

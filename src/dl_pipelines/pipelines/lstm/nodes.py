@@ -18,9 +18,9 @@ import pandas as pd
 from fsspec.core import OpenFile
 
 from dl_pipelines.core.download import RawFiles
-from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.mlflow_metrics import mlflow_metrics
 from dl_pipelines.core.settings import StandardTraining
+from dl_pipelines.core.stages import check_made_from
 from dl_pipelines.core.training import compile_with, train_model
 from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.pipelines.lstm.baselines import multi_step_horizon, origins_in_test_span
@@ -115,10 +115,7 @@ def make_windows(series: dict[str, np.ndarray], dataset: str, split: Chronologic
         and ``scale_scale``, and the naming arrays of the series dict.
     """
     ingested = str(series["dataset"])
-    if ingested != dataset:
-        raise ConfigurationError(
-            f"The ingested series is {ingested!r} but lstm.dataset is {dataset!r}: run the ingestion "
-            f"stage first (kedro run --pipelines=lstm_ingestion --params lstm.dataset={dataset}).")
+    check_made_from(ingested, "lstm.raw_series", dataset, "lstm_ingestion")
     values, kept = fill_gaps(series["values"], preprocessing.gaps)
     if (~kept).any():
         logger.info("Gaps (%s): %d of %d rows dropped", preprocessing.gaps, int((~kept).sum()), len(kept))

@@ -150,3 +150,29 @@ def test_several_steps_per_call_with_several_replicas_stop_before_the_model_is_b
                     training=TRAINING.model_copy(update={"steps_per_execution": 4}))
     assert built == []
     assert training_module._steps_per_execution("app", TRAINING, 2) == 1
+
+
+class InterruptAt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_training_resumes_only_on_the_data_it_was_trained_on(tmp_path):
+    training = TRAINING.model_copy(update={"epochs": 4, "checkpoint_dir": str(tmp_path),
+                                           "checkpoint_every": 1})
+    x = np.random.default_rng(0).random((40, 3)).astype("float32")
+
+    def build():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    def train(y, callbacks=()):
+        return train_model(build, (x, y), None, app="app", seed=0, training=training, monitor="loss",
+                           callbacks=list(callbacks))[1]["loss"]
+
+    with pytest.raises(KeyboardInterrupt):
+        train(x.sum(axis=1), [InterruptAt()])
+    assert len(train(x.sum(axis=1) * 1000)) == 4  # another target (say, standardised or not): from the start
+    assert len(train(x.sum(axis=1))) == 2  # the same data: from the backup after epoch 2

@@ -85,7 +85,8 @@ def test_iris_split_is_stratified_seeded_and_scaled_on_training_rows_only(iris):
 
 
 def test_split_refuses_a_table_of_another_dataset(iris):
-    with pytest.raises(ConfigurationError, match="raw_table was made from 'iris', but classification.dataset is 'xor'"):
+    made_from = "raw_table was made from 'iris', but classification.dataset is 'xor'"
+    with pytest.raises(ConfigurationError, match=made_from):
         split(iris[1], settings())
 
 

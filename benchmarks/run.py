@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS,
                         help="the benchmarks to run (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is shown")
-    parser.add_argument("--apps", nargs="+", choices=APPS, default=APPS,
-                        help="apps of pipeline-vs-plain and fixed-cost (default: all)")
+    parser.add_argument("--apps", nargs="+", choices=pipeline_vs_plain.APPS,
+                        help="apps of pipeline-vs-plain and fixed-cost (default: all of each; fixed-cost "
+                             f"times {', '.join(APPS)} and leaves out the others)")
     parser.add_argument("--rbm-ratings", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000],
                         help="sizes of the RBM scaling series (default: 100000 1000000 10000000)")
     parser.add_argument("--requests", type=int, default=200,
@@ -93,11 +94,15 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--repeats {args.repeats}: expected a whole number >= 1")
     if args.mirror:
         os.environ["DL_PIPELINES_DATA_MIRROR"] = args.mirror
+    plain_apps = args.apps or pipeline_vs_plain.APPS
+    cost_apps = [app for app in args.apps or APPS if app in APPS]
+    if "fixed-cost" in args.only and not cost_apps:
+        parser.error(f"fixed-cost times only {', '.join(APPS)}; add one of them to --apps")
 
     benchmarks = {
         "pipeline-vs-plain": lambda: pipeline_vs_plain.table(
-            pipeline_vs_plain.measure(args.apps, args.repeats), args.repeats),
-        "fixed-cost": lambda: fixed_cost.table(fixed_cost.measure(args.apps, args.repeats, args.baseline),
+            pipeline_vs_plain.measure(plain_apps, args.repeats), args.repeats),
+        "fixed-cost": lambda: fixed_cost.table(fixed_cost.measure(cost_apps, args.repeats, args.baseline),
                                                args.repeats, args.baseline),
         "cnn-mnist": lambda: cnn_mnist.table(cnn_mnist.measure(args.repeats)),
         "rbm-scaling": lambda: rbm_scaling.table(

@@ -57,6 +57,7 @@ CASES = {
     # right (test_accuracy 1.0): iris, whose log loss on 30 test flowers tells two trainings apart.
     "classification": Case("iris", 100, "test_loss",
                            "classification.dataset=iris,classification.training.early_stopping_patience=0"),
+    "rbm_features": Case("digits", 30, "test_accuracy"),
 }
 # The apps with a plain twin: those of common.APPS, which fixed_cost.py also times, and more.
 APPS = list(CASES)

@@ -58,6 +58,8 @@ CASES = {
     "classification": Case("iris", 100, "test_loss",
                            "classification.dataset=iris,classification.training.early_stopping_patience=0"),
     "rbm_features": Case("digits", 30, "test_accuracy"),
+    # The excerpt has no test part: the score is on its held-out last 10%.
+    "language_model": Case("shakespeare_excerpt", 8, "val_loss_per_char"),
 }
 # The apps with a plain twin: those of common.APPS, which fixed_cost.py also times, and more.
 APPS = list(CASES)

@@ -3,6 +3,7 @@ keeps each benchmark's section, the figures table flags what moved or missed its
 forecast screens count and gate as the docs say. (The measurements themselves run only in
 ``benchmarks/run.py``: they take minutes to hours.)"""
 
+import ast
 import importlib
 from types import ModuleType
 
@@ -30,6 +31,19 @@ def test_a_benchmark_replaces_its_own_section_of_the_results_and_keeps_the_other
     assert text.startswith(run.HEADER)
     assert "serving, again" in text and "serving, first" not in text and "fixed cost" in text
     assert text.index("<!-- fixed-cost -->") < text.index("<!-- serving -->")  # run.SECTIONS' order
+
+
+def test_every_app_of_pipeline_vs_plain_has_a_plain_twin_that_imports_nothing_from_the_project(benchmark):
+    plain, common, run = benchmark("pipeline_vs_plain"), benchmark("common"), benchmark("run")
+    assert plain.APPS[:len(common.APPS)] == common.APPS  # fixed_cost.py's apps come first
+    for app in plain.APPS:
+        tree = ast.parse((PROJECT_ROOT / "benchmarks" / "plain" / f"{app}.py").read_text())
+        nodes = list(ast.walk(tree))
+        modules = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)}
+        assert not [module for module in modules if module.split(".")[0] == "dl_pipelines"], app
+    with pytest.raises(SystemExit):  # fixed-cost has none of these apps to time
+        run.main(["--only", "fixed-cost", "--apps", "classification"])
 
 
 def test_the_figures_table_reads_back_and_flags_what_moved_or_missed_its_target(tmp_path, benchmark):

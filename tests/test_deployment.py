@@ -147,6 +147,25 @@ def test_every_dataset_has_a_kedro_viz_layer(project):
                                     "reporting"}
 
 
+def test_kedro_viz_orders_the_layers_of_every_pipeline(project):
+    # Kedro-Viz shows no layers at all for a pipeline whose layers form a cycle through its
+    # nodes or stage groups (e.g. an evaluation node that reads reporting and writes model_output).
+    from kedro_viz.data_access.managers import DataAccessManager
+    from kedro_viz.server import populate_data
+
+    pipelines = register_pipelines()
+    manager = DataAccessManager()
+    populate_data(manager, catalog_of(project), pipelines, {})
+    unordered = []
+    for name in pipelines:
+        manager.create_modular_pipelines_tree_for_registered_pipeline(name)  # as its API does
+        if not manager.get_sorted_layers_for_registered_pipeline(name):
+            unordered.append(name)
+    assert not unordered
+    assert manager.get_sorted_layers_for_registered_pipeline("__default__") == [
+        "raw", "intermediate", "model_input", "models", "model_output", "reporting"]
+
+
 def context_of(project: Path, **runtime_params: Any):
     """The KedroContext of the project copy, as `kedro run --params key=value,...` would build it."""
     bootstrap_project(project)

@@ -106,13 +106,14 @@ def generate_images(generator: keras.Model, model_input: dict[str, np.ndarray],
 
 
 def train_digit_classifier(model_input: dict[str, np.ndarray], evaluation: EvaluationSettings,
-                           training: GanTraining, seed: int
-                           ) -> tuple[keras.Model, dict[str, list[float]]]:
+                           training: GanTraining, seed: int) -> keras.Model:
     """The judge of the samples: a classifier of the same dataset, built and trained by the same
     code as the cnn app (``core.classifiers.build_classifier``, ``core.training.train_model``),
     on the training images only, with Adam at ``evaluation.classifier.learning_rate``, in float32,
     where and as verbosely as the GAN trains (``training.strategy``, ``training.verbose``). Its
-    curves go to MLflow as ``gan.classifier.train_*`` / ``val_*``, apart from the cnn app's own."""
+    curves go to MLflow as ``gan.classifier.train_*`` / ``val_*``, apart from the cnn app's own
+    (not to a file: a models-layer output of the evaluation stage would leave Kedro-Viz's layers
+    in a cycle, model_output -> models -> model_output, and it would show none)."""
     judge = evaluation.classifier
     judge_training = StandardTraining(
         epochs=judge.epochs, batch_size=judge.batch_size, learning_rate=judge.learning_rate,
@@ -127,9 +128,10 @@ def train_digit_classifier(model_input: dict[str, np.ndarray], evaluation: Evalu
 
     logger.info("Training the %s judge classifier for up to %d epochs", judge.architecture,
                 judge.epochs)
-    return train_model(build, (model_input["x_train"], model_input["y_train"]),
-                       (model_input["x_val"], model_input["y_val"]), app="gan.classifier",
-                       seed=seed, training=judge_training, checkpoints=False)
+    classifier, _ = train_model(build, (model_input["x_train"], model_input["y_train"]),
+                                (model_input["x_val"], model_input["y_val"]), app="gan.classifier",
+                                seed=seed, training=judge_training, checkpoints=False)
+    return classifier
 
 
 def score_samples(classifier: keras.Model, generated: dict[str, np.ndarray],

@@ -116,9 +116,17 @@ def _run(**kwargs: Any) -> Any:
 def _end_interrupted() -> None:
     # Kedro's hooks see only exceptions, and MLflow's exit handler would record FINISHED; a run
     # that Kedro already closed as FAILED because of the interrupt is KILLED too.
+    # Imported here: Keras and MLflow load in settings.py, under core.startup.long_lived_imports.
+    from dl_pipelines.core.callbacks import kept_backups
+
     ended = end_runs_of_this_process("KILLED", including_failed=True)
-    click.echo(f"Interrupted: MLflow run(s) {', '.join(ended) or '-'} recorded as KILLED; a "
-               "training checkpoint is kept and the same command resumes from it.", err=True)
+    if epochs := kept_backups():
+        resume = (f"a training checkpoint (after epoch {epochs[-1]}) is kept and the same command "
+                  "resumes from it.")
+    else:  # interrupted before the first backup (run.checkpoint_every), or after the training
+        resume = "no training checkpoint is kept, so the same command trains from the start."
+    click.echo(f"Interrupted: MLflow run(s) {', '.join(ended) or '-'} recorded as KILLED; {resume}",
+               err=True)
     sys.exit(130)
 
 

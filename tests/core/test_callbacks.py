@@ -8,6 +8,7 @@ from dl_pipelines.core.callbacks import (
     PeriodicBackupAndRestore,
     TensorBoardLogger,
     build_callbacks,
+    kept_backups,
     settings_fingerprint,
 )
 from dl_pipelines.core.settings import StandardTraining, TrainingSettings
@@ -135,12 +136,16 @@ def test_automatic_backups_wait_for_the_interval(tmp_path, monkeypatch, seconds,
     """``checkpoint_every: auto`` backs up once ``AUTO_BACKUP_SECONDS`` have passed, not every epoch."""
     monkeypatch.setattr(PeriodicBackupAndRestore, "AUTO_BACKUP_SECONDS", seconds)
     training = TrainingSettings(epochs=5, batch_size=1, tensorboard_dir=None, checkpoint_dir=str(tmp_path))
+    PeriodicBackupAndRestore.kept.clear()  # what earlier tests' trainings left
     with pytest.raises(KeyboardInterrupt):
         tiny_model().fit(*DATA, epochs=5, verbose=0,
                          callbacks=[*build_callbacks("app", training, fingerprint="f"), StopAt(3)])
+    # What an interrupted `kedro run` tells its user it resumes from (cli._end_interrupted).
+    assert kept_backups() == ([] if resumed_epochs[0] == 0 else [3])
     history = tiny_model().fit(*DATA, epochs=5, verbose=0,
                                callbacks=build_callbacks("app", training, fingerprint="f"))
     assert history.epoch == resumed_epochs
+    assert kept_backups() == []  # the finished training removed its backup
 
 
 def test_fingerprint_is_stable_and_sensitive():

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import mlflow
@@ -144,6 +144,9 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     AUTO_BACKUP_SECONDS = 60.0
     RUN_FILE = "mlflow_run.json"
+    # The backups this process's trainings leave (folder -> epoch): what an interrupted run can
+    # tell its user it resumes from (``kept_backups``). A finished training removes its own.
+    kept: ClassVar[dict[str, int]] = {}
 
     def __init__(self, backup_dir: str, every: int | str = "auto"):
         # Two backups: a process killed while writing one (kill -9, a lost node) resumes from the
@@ -159,6 +162,7 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.last_backup = time.perf_counter()
         if previous is None:
             return
+        self.kept[self.backup_dir] = previous["epoch"]
         logger.info("Resuming at epoch %d from the backup of MLflow run %s", previous["epoch"],
                     previous["run_id"])
         if mlflow.active_run() is not None and previous["run_id"]:
@@ -175,7 +179,17 @@ class PeriodicBackupAndRestore(keras.callbacks.BackupAndRestore):
             run = mlflow.active_run()
             Path(self.backup_dir, self.RUN_FILE).write_text(
                 json.dumps({"run_id": run.info.run_id if run else None, "epoch": epoch + 1}))
+            self.kept[self.backup_dir] = epoch + 1
             self.last_backup = time.perf_counter()
+
+    def on_train_end(self, logs: Mapping[str, float] | None = None) -> None:
+        super().on_train_end(logs)  # removes the backup: the training is complete
+        self.kept.pop(self.backup_dir, None)
+
+
+def kept_backups() -> list[int]:
+    """The epochs of the backups this process's trainings have left (none: nothing to resume)."""
+    return sorted(PeriodicBackupAndRestore.kept.values())
 
 
 def settings_fingerprint(settings: Mapping[str, Any]) -> str:

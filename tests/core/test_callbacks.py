@@ -67,13 +67,19 @@ def test_logger_is_silent_without_an_active_run(mlflow_uri):
     assert mlflow.search_runs(search_all_experiments=True).empty
 
 
-def test_build_callbacks_by_settings(tmp_path):
+def test_build_callbacks_by_settings(tmp_path, mlflow_uri):
     training = StandardTraining(epochs=1, batch_size=1, learning_rate=0.1, early_stopping_patience=2,
                                 reduce_lr_patience=1, tensorboard_dir=str(tmp_path / "tb"),
                                 checkpoint_dir=str(tmp_path / "ckpt"))
-    kinds = [type(c).__name__ for c in build_callbacks("app", training, fingerprint="f")]
+    callbacks = build_callbacks("app", training, fingerprint="f")
+    kinds = [type(c).__name__ for c in callbacks]
     assert kinds == ["EarlyStopping", "ReduceLROnPlateau", "TensorBoardLogger", "PeriodicBackupAndRestore",
                      "MlflowMetricsLogger", "StopAtInterrupt"]
+    # A TensorBoard folder per training: in one folder, the next training's curves mix with these.
+    assert callbacks[2].log_dir.parent == tmp_path / "tb" / "app"
+    with mlflow.start_run() as run:
+        folder = build_callbacks("app", training, fingerprint="f")[2].log_dir.name
+    assert folder.endswith("_" + run.info.run_id[:8]) and folder != callbacks[2].log_dir.name
     off = TrainingSettings(epochs=1, batch_size=1, tensorboard_dir=None, checkpoint_dir=None)
     assert [type(c).__name__ for c in build_callbacks("app", off, fingerprint="f")] == [
         "MlflowMetricsLogger", "StopAtInterrupt"]

@@ -219,7 +219,8 @@ def build_callbacks(
     and a Ctrl-C's stop when a step ends.
 
     Args:
-        app: The app name: MLflow metric prefix and sub-folder of the log directories.
+        app: The app name: MLflow metric prefix and sub-folder of the log directories (TensorBoard's:
+            ``<app>/<start time>_<MLflow run id, first 8 characters>``).
         training: The app's training settings; reads ``early_stopping_patience`` and
             ``reduce_lr_patience`` (0 or absent turns each off), ``tensorboard_dir`` and
             ``checkpoint_dir`` (null turns each off), ``checkpoint_every`` (epochs between
@@ -246,7 +247,11 @@ def build_callbacks(
             )
         )
     if training.tensorboard_dir:
-        callbacks.append(TensorBoardLogger(log_dir=str(Path(training.tensorboard_dir) / app)))
+        # A folder per training (TensorBoard's "run"): in one folder, the next training's curves
+        # would mix with this one's, step by step.
+        run = mlflow.active_run()
+        name = time.strftime("%Y%m%d-%H%M%S") + (f"_{run.info.run_id[:8]}" if run else "")
+        callbacks.append(TensorBoardLogger(log_dir=str(Path(training.tensorboard_dir) / app / name)))
     if training.checkpoint_dir:
         # Keras restores the last finished epoch from here after a crash or Ctrl-C, and deletes
         # the backup when training completes.

@@ -6,15 +6,21 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 # uv itself lives in .tools/, outside .venv, so that .venv holds exactly the lock.
 UV := .tools/bin/uv
+# ruff too: a linter is not part of the project's environment (the lock).
+RUFF_VERSION := 0.17.6
+RUFF := .tools/bin/ruff
 export KEDRO_DISABLE_TELEMETRY := true
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lock viz mlflow-ui benchmark clean
+.PHONY: run test lint install lock viz mlflow-ui benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(RUFF): | $(UV)
+	.tools/bin/python -m pip install --quiet "ruff==$(RUFF_VERSION)"
 
 # Every target installs what it needs (in seconds once uv's cache has it); only `make install` also
 # removes what the lock does not list. EXTRAS="notebook s3" adds extras of pyproject.toml.
@@ -36,6 +42,9 @@ run: | $(UV) ## train and evaluate every app on its embedded offline dataset
 test: | $(UV) ## run the whole test suite
 	$(sync) --inexact --extra test
 	$(BIN)/python -m pytest
+
+lint: | $(RUFF) ## check the code style (ruff, the version pinned here; settings in pyproject.toml)
+	$(RUFF) check src tests benchmarks
 
 viz: | $(UV) ## open Kedro-Viz on http://127.0.0.1:4141
 	$(sync) --inexact

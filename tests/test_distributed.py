@@ -88,6 +88,11 @@ def test_mirrored_and_multi_worker_match_the_single_device_run(project, app):
     single, mirrored, multi_worker = (row for _, row in runs(app).iterrows())
     assert len(runs(app)) == 3
     assert [row[f"tags.{app}.replicas"] for row in (single, mirrored, multi_worker)] == ["1", "2", "2"]
+    assert [row[f"tags.{app}.strategy"] for row in (single, mirrored, multi_worker)] == [
+        "cpu", "mirrored", "multi_worker"]
+    # steps_per_execution auto: 16 on one device, 1 with several replicas (core/training.py).
+    assert [row[f"tags.{app}.steps_per_execution"] for row in (single, mirrored, multi_worker)] == [
+        "16", "1", "1"]
     for row in (mirrored, multi_worker):
         assert row[f"metrics.{metric}"] == pytest.approx(single[f"metrics.{metric}"], abs=tolerance)
 

@@ -107,6 +107,15 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+def strategy_name(strategy: tf.distribute.Strategy) -> str:
+    """The ``strategy`` setting that gives ``strategy`` (what ``auto`` came to, say)."""
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return "multi_worker"
+    if isinstance(strategy, tf.distribute.MirroredStrategy):
+        return "mirrored"
+    return "one_device" if isinstance(strategy, tf.distribute.OneDeviceStrategy) else "cpu"
+
+
 def resolve_device(strategy: str = "auto", precision: str = "float32"
                    ) -> tuple[tf.distribute.Strategy, str]:
     """The strategy and the Keras dtype policy to train with on this machine.

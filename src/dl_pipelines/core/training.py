@@ -24,7 +24,7 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.interrupts import interrupts_between_steps
 from dl_pipelines.core.seeding import set_seed
 from dl_pipelines.core.settings import RunSettings, StandardTraining, TrainingSettings
-from dl_pipelines.core.strategy import is_chief, resolve_device, task
+from dl_pipelines.core.strategy import is_chief, resolve_device, strategy_name, task
 
 OPTIMIZERS = {
     "sgd": lambda lr, **options: keras.optimizers.SGD(learning_rate=lr, **options),
@@ -132,7 +132,11 @@ def train_model(
         "data": None if callable(train) else _data_digest(train),
     })
     if mlflow.active_run() is not None:
-        mlflow.set_tag(f"{app}.replicas", strategy.num_replicas_in_sync)
+        # What the `auto` settings (the run's params) came to on this machine.
+        mlflow.set_tags({f"{app}.replicas": strategy.num_replicas_in_sync,
+                         f"{app}.strategy": strategy_name(strategy),
+                         f"{app}.precision": precision, f"{app}.steps_per_execution": steps_per_execution,
+                         f"{app}.jit_compile": model.jit_compile})
     # The global batch: each replica gets the configured batch size.
     batch_size = training.batch_size * strategy.num_replicas_in_sync
     inputs, batch_size = ((train(batch_size),), None) if callable(train) else (train, batch_size)

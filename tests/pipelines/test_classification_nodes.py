@@ -127,7 +127,9 @@ def test_xor_is_learned_by_one_hidden_layer_and_not_by_the_logistic_baseline():
     assert values["test_accuracy"] == 1.0 and values["test_roc_auc"] == 1.0
     assert values["baseline_test_accuracy"] <= 0.75  # no line separates XOR
     assert values["cv_accuracy_mean"] == 1.0 and values["baseline_cv_accuracy_std"] == pytest.approx(0.05)
-    assert list(report["class"][:2]) == ["0", "1"]
+    assert list(report["class"]) == ["0", "1", "accuracy", "macro avg", "weighted avg"]
+    accuracy = report.set_index("class").loc["accuracy"]  # as scikit-learn prints it
+    assert accuracy["f1-score"] == 1.0 and accuracy["support"] == len(arrays["y_test"])
     figure = figures.plot_decision_boundary(model, transform, test_rows, arrays, s.data)
     assert figure.axes[0].get_xlabel() == "x1" and len(figure.axes[0].collections) >= 3
 

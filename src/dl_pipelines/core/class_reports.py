@@ -38,7 +38,13 @@ def per_class_report(y_true: np.ndarray, predicted: np.ndarray, class_names: lis
         metrics[f"test_{key}_macro"] = report["macro avg"][stat]
         for index, name in enumerate(class_names):
             metrics[f"test_{key}_class_{index}"] = report[name][stat]
-    return metrics, pd.DataFrame(report).T.reset_index(names="class")
+    # The accuracy row as scikit-learn's printed report has it (as a dict, its every cell would be
+    # the accuracy, the support too): the accuracy under f1-score, the number of samples.
+    accuracy = report.pop("accuracy")
+    table = pd.DataFrame(report).T
+    table.loc["accuracy"] = [np.nan, np.nan, accuracy, len(y_true)]
+    table = table.loc[[*class_names, "accuracy", "macro avg", "weighted avg"]]
+    return metrics, table.reset_index(names="class")
 
 
 def plot_confusion_matrix(predictions: dict[str, np.ndarray], model_input: dict[str, np.ndarray]) -> Figure:

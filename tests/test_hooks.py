@@ -11,7 +11,7 @@ from kedro_mlflow.framework.hooks import MlflowHook
 from dl_pipelines.config_loader import RUNTIME_KEYS
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import StandardTraining
-from dl_pipelines.hooks import AppRunsHook
+from dl_pipelines.hooks import AppRunsHook, kedro_command
 from tests.conftest import PROJECT_ROOT
 from tests.helpers import run_pipeline
 
@@ -81,11 +81,22 @@ def test_a_stage_alone_refuses_a_model_input_of_another_dataset(project):
     run_pipeline(project, "regression_evaluation", {"regression": {"dataset": "linear_toy"}})
 
 
+def test_the_recorded_command_has_the_params_and_the_environment():
+    changes = {"cnn": {"dataset": "mnist", "training": {"epochs": 3}}, "csv_path": "a b.csv"}
+    run_params = {"pipeline_names": ["cnn"], "tags": None, "env": "gpu", "runtime_params": changes}
+    expected = ("kedro run --pipelines=cnn --env=gpu --params "
+                "'cnn.dataset=mnist,cnn.training.epochs=3,csv_path=a b.csv'")
+    assert kedro_command(run_params) == expected
+
+
 def test_a_run_of_several_apps_has_one_child_run_per_app(project):
     run_pipeline(project, ["regression_ingestion", "lstm_ingestion"], {})
     runs = mlflow.search_runs(experiment_names=["dl_pipelines"])
     parent = runs[runs["tags.mlflow.parentRunId"].isna()]
     assert len(parent) == 1 and "tags.app" not in parent or parent["tags.app"].isna().all()
+    # The command that made the run, and the runner's name (not an object's repr).
+    assert parent.iloc[0]["tags.kedro_command"] == "kedro run --pipelines=regression_ingestion,lstm_ingestion"
+    assert parent.iloc[0]["tags.runner"] == "SequentialRunner"
     children = runs[runs["tags.mlflow.parentRunId"] == parent.iloc[0].run_id]
     assert sorted(children["tags.app"]) == ["lstm", "regression"]
     assert sorted(children["tags.mlflow.runName"]) == ["lstm", "regression"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shlex
 import tempfile
 from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
@@ -33,6 +35,21 @@ from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.run_records import fail_runs_of_ended_processes, process_tags
 
 logger = logging.getLogger(__name__)
+
+
+def kedro_command(run_params: dict[str, Any]) -> str:
+    """The ``kedro run`` command of this run (Kedro's ``run_params``), with its --params."""
+    options = {"--pipelines": "pipeline_names", "--tags": "tags", "--nodes": "node_names",
+               "--from-nodes": "from_nodes", "--to-nodes": "to_nodes", "--from-inputs": "from_inputs",
+               "--to-outputs": "to_outputs", "--namespaces": "namespaces"}
+    parts = ["kedro", "run", *(f"{flag}={','.join(run_params[key])}" for flag, key in options.items()
+                              if run_params.get(key))]
+    if run_params.get("env") not in (None, "local"):  # local: the default environment
+        parts.append(f"--env={run_params['env']}")
+    if params := run_params.get("runtime_params"):
+        parts += ["--params", ",".join(f"{key}={value}" for name, block in params.items()
+                                       for key, value in flatten(block, name))]
+    return shlex.join(parts)
 
 
 class RunEnvironmentHook:
@@ -165,6 +182,11 @@ class AppRunsHook:
         self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return
+        # kedro-mlflow's kedro_command leaves out --params and --env (it does not reproduce the
+        # run), and Kedro 1.x passes the runner as an object's repr: the whole command, a class name.
+        runner = re.sub(r"^<(?:[\w.]+\.)?(\w+) object at \w+>$", r"\1", str(run_params.get("runner")))
+        runner = "SequentialRunner" if runner == "None" else runner  # Kedro's default, as session.run has it
+        mlflow.set_tags({"kedro_command": kedro_command(run_params), "runner": runner})
         fail_runs_of_ended_processes()
         _mark_model_training(mlflow.active_run().info.experiment_id)
         if len(self._nodes_left) == 1:

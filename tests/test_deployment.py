@@ -200,11 +200,14 @@ def test_data_root_set_at_run_time_moves_every_dataset(project, tmp_path):
 
 
 def test_data_root_can_be_an_fsspec_url(project, tmp_path):
-    s3 = catalog_of(project, data_root="s3://bucket/dl")
-    model_input = s3.get("cnn.model_input")._dataset  # inside its CachedDataset
-    assert model_input._protocol == "s3"
-    assert str(model_input._filepath) == "bucket/dl/05_model_input/cnn/model_input.npz"
-    assert s3.get("raw_files").load().root == "s3://bucket/dl/01_raw"
+    for root in ("s3://bucket/dl", "s3://bucket/dl/"):  # a trailing slash made `dl//` keys
+        s3 = catalog_of(project, data_root=root)
+        model_input = s3.get("cnn.model_input")._dataset  # inside its CachedDataset
+        assert model_input._protocol == "s3"
+        assert str(model_input._filepath) == "bucket/dl/05_model_input/cnn/model_input.npz"
+        assert s3.get("raw_files").load().root == "s3://bucket/dl/01_raw"
+        figure = s3.get("regression.learning_curves_plot")._filepath  # a figure, also logged to MLflow
+        assert figure == "s3://bucket/dl/08_reporting/regression/learning_curves.png"
 
     root = f"/{tmp_path.name}"
     catalog = catalog_of(project, data_root=f"memory://{root}")

@@ -23,6 +23,13 @@ class SettingsConfigLoader(OmegaConfigLoader):
     """``OmegaConfigLoader`` whose ``parameters`` hold each app's effective settings, validated:
     a bad value stops with one line naming it, before any work (``settings.CONFIG_LOADER_CLASS``)."""
 
+    def __init__(self, *args: Any, runtime_params: dict[str, Any] | None = None, **kwargs: Any):
+        root = (runtime_params or {}).get("data_root")
+        if isinstance(root, str) and len(root) > 1 and root.endswith("/"):
+            # `s3://bucket/dl/` would give `s3://bucket/dl//05_model_input/...`: another key there.
+            runtime_params = {**runtime_params, "data_root": root.rstrip("/")}
+        super().__init__(*args, runtime_params=runtime_params, **kwargs)
+
     def __getitem__(self, key: str) -> dict[str, Any]:
         config = super().__getitem__(key)
         if key != "parameters":

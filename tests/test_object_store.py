@@ -59,3 +59,17 @@ def test_a_whole_app_runs_with_its_data_in_a_bucket(project, bucket, app, params
         assert run.data.tags["data_file"] == params["csv_path"]
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, app)}
     assert f"{app}/learning_curves.png" in artifacts  # figures logged from the bucket's copy
+
+
+def test_a_store_that_refuses_the_credentials_is_not_a_missing_file(bucket, monkeypatch):
+    from dl_pipelines.core.errors import ConfigurationError
+    from dl_pipelines.core.user_files import require_user_file
+
+    bucket.pipe(f"{BUCKET}/flats.csv", FLATS.encode())
+    assert require_user_file(fsspec.open(f"s3://{BUCKET}/flats.csv"), "regression")
+    with pytest.raises(ConfigurationError, match=r"flats\.cvs does not exist"):
+        require_user_file(fsspec.open(f"s3://{BUCKET}/flats.cvs"), "regression")
+    s3fs.S3FileSystem.clear_instance_cache()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(ConfigurationError, match=r"^Cannot read s3://dl-data/flats\.csv: .*endpoint"):
+        require_user_file(fsspec.open(f"s3://{BUCKET}/flats.csv", retries=0), "regression")

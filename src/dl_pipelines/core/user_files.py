@@ -26,7 +26,17 @@ def require_user_file(file: OpenFile | None, app: str) -> OpenFile:
     """
     if file is None:
         raise ConfigurationError(f"{app}.dataset=csv needs your CSV file: {HOW_TO_GIVE}.")
-    if not file.fs.isfile(file.path):
+    # info(), not isfile(): s3fs's isfile() answers False when the store cannot be reached or
+    # refuses the credentials, and "does not exist" would send the user looking for the file.
+    try:
+        kind = file.fs.info(file.path).get("type")
+    except FileNotFoundError:
+        kind = None
+    except Exception as error:  # the file system's own: no connection, no credentials, no access
+        raise ConfigurationError(f"Cannot read {file_name(file)}: {type(error).__name__}: {error}".rstrip()
+                                 + " (for an object store: its credentials and endpoint, docs/data.md)."
+                                 ) from None
+    if kind != "file":
         raise ConfigurationError(f"{file_name(file)} does not exist; expected your CSV file: {HOW_TO_GIVE}.")
     return file
 

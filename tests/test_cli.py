@@ -51,3 +51,32 @@ def test_a_selection_of_no_nodes_stops_before_any_work_in_one_line(project, opti
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert message in result.output
     assert not (project / "data" / "01_raw").exists()  # stopped before any node ran
+
+
+def test_a_mistake_kedro_wraps_in_its_own_error_is_still_one_line(tmp_path):
+    from kedro.io import DatasetError
+
+    from dl_pipelines.core.errors import ConfigurationError
+
+    def wrapped(cause):
+        try:
+            try:
+                raise cause
+            except Exception as error:
+                raise DatasetError("Failed while loading data from dataset regression.model") from error
+        except DatasetError as error:
+            return error
+
+    assert cli._one_line(wrapped(ConfigurationError("model_version=3: its run has no model"))) == (
+        "model_version=3: its run has no model")
+    line = cli._one_line(wrapped(ImportError("Install s3fs to access S3")))
+    assert line.startswith('Install s3fs to access S3 (the file system of data_root or csv_path; for s3://')
+    assert cli._one_line(wrapped(KeyError("x"))) is None  # a bug: its traceback stays
+
+    # The packaged project run where there is no conf/ (docs/deployment.md).
+    result = subprocess.run([sys.executable, "-m", "dl_pipelines", "--pipelines=hopfield"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "run from the project folder, or give the packaged configuration, "
+        "--conf-source=conf-dl_pipelines.tar.gz (docs/deployment.md).")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kedro.config import MissingConfigException
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline
@@ -102,15 +103,33 @@ def _run(**kwargs: Any) -> Any:
         result = kedro_run.callback(**kwargs)
     except UserError as error:
         raise click.ClickException(str(error)) from None
-    except Exception:
-        if not _Interrupted.signalled:
-            raise
-        _end_interrupted()
+    except Exception as error:
+        if _Interrupted.signalled:
+            _end_interrupted()
+        if line := _one_line(error):
+            raise click.ClickException(line) from None
+        raise
     except KeyboardInterrupt:
         _end_interrupted()
     if _is_the_kedro_command():
         _exit_now()
     return result
+
+
+def _one_line(error: BaseException) -> str | None:
+    """The one line for a mistake the user fixes, found in the chain of errors Kedro wraps it in
+    (a dataset that fails to load wraps ours in a DatasetError)."""
+    while error is not None:
+        if isinstance(error, UserError):
+            return str(error)
+        if isinstance(error, ImportError) and str(error).startswith("Install "):  # fsspec's
+            return (f"{error} (the file system of data_root or csv_path; for s3:// make install "
+                    'EXTRAS="s3 test", docs/data.md).')
+        if isinstance(error, MissingConfigException):
+            return (f"{error}: run from the project folder, or give the packaged configuration, "
+                    "--conf-source=conf-dl_pipelines.tar.gz (docs/deployment.md).")
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _end_interrupted() -> None:

@@ -22,6 +22,7 @@ from mlflow.models.model import ModelInfo
 from mlflow.types.schema import Schema, TensorSpec
 
 from dl_pipelines.core.download import RawFiles
+from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.registry import version_run_id
 
 
@@ -280,7 +281,7 @@ class ModelFileDataset(ArtifactDataset):
                 local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact,
                                                             dst_path=folder)
             except (MlflowException, OSError):
-                raise DatasetError(
+                raise ConfigurationError(
                     f"model_version={self._model_version}: its run {run_id} has no {artifact}; it was "
                     "trained before runs kept their model files, or by a stage run: train the whole app."
                 ) from None

@@ -1,4 +1,5 @@
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,25 @@ def test_download_from_mirror_checks_the_published_checksum(tmp_path, http_mirro
     paths = RawFiles(tmp_path / "raw", sources()).fetch("toy")
     assert paths["data.bin"].read_bytes() == CONTENT
     assert sorted(p.name for p in (tmp_path / "raw" / "toy").iterdir()) == ["data.bin"]
+    # Readable as any file the run writes (a shared data_root), not private as a temporary file.
+    assert paths["data.bin"].stat().st_mode & 0o777 == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def test_a_trusted_mirror_without_sha256sums_is_named(tmp_path, http_mirror, monkeypatch, caplog):
+    url, folder = http_mirror
+    (folder / "toy").mkdir()
+    (folder / "toy" / "data.bin").write_bytes(b"other bytes")  # and no SHA256SUMS
+    monkeypatch.setenv(MIRROR_ENV, url)
+    monkeypatch.setenv(TRUST_MIRROR_ENV, "1")
+    with pytest.raises(ChecksumMismatchError, match="give it a toy/SHA256SUMS and set DL_PIPELINES_TRUST"):
+        RawFiles(tmp_path / "raw", sources()).fetch("toy")
+    assert "=1, but " in caplog.text and "toy/SHA256SUMS cannot be read" in caplog.text
 
 
 def test_cached_file_is_used_without_any_network(tmp_path, monkeypatch):
@@ -165,6 +185,6 @@ def test_a_mirror_serving_a_modified_mnist_file_with_matching_sums_is_refused(tm
     with pytest.raises(ChecksumMismatchError, match=f"does not match the expected {pinned}") as refused:
         RawFiles(tmp_path / "raw", catalog["raw_files"]["sources"]).fetch("mnist", [name])
     # The one way on for a mirror that re-packs files on purpose is named in the same line.
-    assert str(refused.value).endswith("set DL_PIPELINES_TRUST_MIRROR_CHECKSUMS=1 to check it against the "
-                                       "mirror's SHA256SUMS.")
+    way_on = "give it a mnist/SHA256SUMS and set DL_PIPELINES_TRUST_MIRROR_CHECKSUMS=1."
+    assert str(refused.value).endswith(way_on)
     assert no_leftovers(tmp_path / "raw")

@@ -131,12 +131,16 @@ class RawFiles:
         if not mirror:
             return published
         url = mirror_url(mirror, dataset, "SHA256SUMS")
+        trusted = os.environ.get(TRUST_MIRROR_ENV, "").strip() == "1"
         try:
             with _open(url, self.timeout) as response:
                 sums = parse_sha256sums(response.read().decode())
         except (urllib.error.URLError, OSError):
+            if trusted:  # else the checksum error below repeats the advice already followed
+                logger.warning("%s=1, but %s cannot be read: the publisher's checksums count for %s",
+                               TRUST_MIRROR_ENV, url, dataset)
             return published
-        if os.environ.get(TRUST_MIRROR_ENV, "").strip() == "1":
+        if trusted:
             logger.warning("%s=1: the checksums of %s come from %s, not from the publisher",
                            TRUST_MIRROR_ENV, dataset, url)
             return {**published, **sums}
@@ -162,8 +166,10 @@ class RawFiles:
                 pinned = self.sources[dataset]["files"][name].get("sha256") == sha256
                 origin = ("the publisher's, pinned in conf/" if pinned
                           else f"the mirror's {dataset}/SHA256SUMS")
-                repacked = (f", or, for a mirror that re-packs it on purpose, set {TRUST_MIRROR_ENV}=1 "
-                            "to check it against the mirror's SHA256SUMS" if mirror and pinned else "")
+                repacked = ""
+                if mirror and pinned:  # the mirror's SHA256SUMS was not trusted, or not there
+                    repacked = (f", or, for a mirror that re-packs it on purpose, give it a "
+                                f"{dataset}/SHA256SUMS and set {TRUST_MIRROR_ENV}=1")
                 raise ChecksumMismatchError(
                     f"{url}: SHA-256 {actual} does not match the expected {sha256} ({origin}); the "
                     f"file was not kept. Fetch {name} again, from the publisher or an intact "
@@ -172,6 +178,11 @@ class RawFiles:
             if not sha256:
                 logger.warning("%s has no published checksum; kept unverified (SHA-256 %s)", name, actual)
             if self._is_local:
+                # mkstemp makes the file private (0600); a downloaded dataset is read as any file
+                # the run writes (a shared data_root, a container running as another user).
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
                 os.replace(temporary, target)
             else:  # one PUT: an object store never shows a half-written object
                 self._fs.put_file(temporary, target)

@@ -157,8 +157,9 @@ class AppRunsHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
         runtime_params = run_params.get("runtime_params") or {}
+        inferred = {}
         if runtime_params.get("model_version") is None:  # else inference reads a registered training
-            require_stage_inputs(pipeline, catalog, registered_pipelines)
+            inferred = require_stage_inputs(pipeline, catalog, registered_pipelines)
         self._child_runs = {}
         self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
         self._params, self._tags = {}, {}
@@ -173,6 +174,8 @@ class AppRunsHook:
                 # Checked before the run starts, so a missing file leaves no run and no data behind.
                 file = require_user_file(catalog["user_csv"].load(), app)
                 self._tags[app]["data_file"] = file_name(file)
+        for app, dataset in inferred.items():  # the stored training's dataset, as for a registered one
+            self._tags[app]["dataset"] = self._params[app][f"{app}.dataset"] = dataset
         if (version := runtime_params.get("model_version")) is not None:
             for app, run_id in model_version_runs(str(version), pipeline).items():
                 self._tags[app].update(model_version=str(version), model_run_id=run_id)

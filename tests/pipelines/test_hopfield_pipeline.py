@@ -52,6 +52,11 @@ def test_letters_are_recalled_exactly_and_the_capacity_experiment_is_logged(proj
     run_row, _ = top_run("hopfield_inference")
     artifacts = {a.path for a in client.list_artifacts(run_row.run_id, "hopfield/inference")}
     assert {"hopfield/inference/predictions.csv", "hopfield/inference/new_recalls.png"} <= artifacts
+    # Another inference takes its dataset from the stored training, not from hopfield.dataset.
+    run_pipeline(project, "hopfield_inference", {"hopfield": {"dataset": "digits"}})
+    runs = mlflow.search_runs(experiment_names=["dl_pipelines"], order_by=["attributes.start_time DESC"])
+    latest = runs.iloc[0]
+    assert latest["tags.dataset"] == "letters" and latest["params.hopfield.dataset"] == "letters"
 
     run_pipeline(project, "hopfield_capacity", {"hopfield": {"capacity": SMALL_CAPACITY}})
     run_row, metrics = top_run("hopfield_capacity")

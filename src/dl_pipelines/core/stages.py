@@ -39,15 +39,21 @@ def check_made_from(made_from: str | None, name: str, dataset: str, stages: str)
             f"{app}.dataset={made_from}.")
 
 
-def require_stage_inputs(pipeline: Pipeline, catalog: Any, registered: Mapping[str, Pipeline]) -> None:
+def require_stage_inputs(pipeline: Pipeline, catalog: Any, registered: Mapping[str, Pipeline]
+                         ) -> dict[str, str]:
     """Stop before any work when the run reads what a stage it does not run writes, and that is
     not there yet (a stage or sweep run alone in a fresh clone), naming the stages to run first;
-    or when that is an ``<app>.model_input`` made from another dataset than ``<app>.dataset``.
+    or when a stage trains or scores an ``<app>.model_input`` made from another dataset than
+    ``<app>.dataset``.
 
     Args:
         pipeline: What the run runs.
         catalog: The run's catalog.
         registered: Every registered pipeline; the ``<app>_<stage>`` ones say who writes what.
+
+    Returns:
+        For an inference run, the dataset its app's stored model input was made from (app ->
+        dataset): the run's dataset, whatever ``<app>.dataset`` says.
     """
     writers = {output: name for name, stage in registered.items() if name.rsplit("_", 1)[-1] in STAGES
                for output in stage.all_outputs()}
@@ -61,11 +67,18 @@ def require_stage_inputs(pipeline: Pipeline, catalog: Any, registered: Mapping[s
             f"--pipelines={','.join(stages)}` first (or the whole app, --pipelines={app}).")
     # Checked here, not in the nodes: a training or sweep run alone with another dataset's preset
     # can take hours. Model inputs are cached (catalog.yml), so the nodes do not read them again.
+    inferred = {}
     for name in sorted(pipeline.inputs()):
         if name.endswith(".model_input") and name in writers:
             app = name.split(".", 1)[0]
             stored = catalog.load(name)
             made_from = stored.get("dataset") if isinstance(stored, Mapping) else None
-            made_from = None if made_from is None else str(made_from)
-            check_made_from(made_from, name, catalog.load(f"params:{app}.dataset"),
+            if made_from is None:
+                continue
+            readers = [node for node in pipeline.nodes if name in node.inputs]
+            if all(node.namespace == f"{app}.inference" for node in readers):
+                inferred[app] = str(made_from)  # inference trains nothing: it uses what is stored
+                continue
+            check_made_from(str(made_from), name, catalog.load(f"params:{app}.dataset"),
                             f"{app}_ingestion,{app}_preprocessing")
+    return inferred

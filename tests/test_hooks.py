@@ -53,15 +53,21 @@ def test_the_runtime_only_params_are_those_the_configuration_reads():
     assert read == set(RUNTIME_KEYS)
 
 
-@pytest.mark.parametrize(("pipeline", "message"), [
-    ("classification_sweep", "classification.model_input does not exist yet: run `kedro run "
-                             "--pipelines=classification_preprocessing` first (or the whole app, "),
-    ("hopfield_inference", "hopfield.model_input, hopfield.network do not exist yet: run `kedro run "
-                           "--pipelines=hopfield_preprocessing,hopfield_training` first"),
+@pytest.mark.parametrize(("pipeline", "params", "message"), [
+    ("classification_sweep", {},
+     "classification.model_input does not exist yet: run `kedro run --pipelines="
+     "classification_ingestion,classification_preprocessing` first (or the whole "),
+    ("hopfield_inference", {},
+     "hopfield.model_input, hopfield.network do not exist yet: run `kedro run "
+     "--pipelines=hopfield_ingestion,hopfield_preprocessing,hopfield_training` first"),
+    # Every stage the missing inputs need, and where the data lives: the hint is the command to run.
+    ("regression_evaluation", {"data_root": "elsewhere"},
+     "`kedro run --pipelines=regression_ingestion,regression_preprocessing,regression_training --params "
+     "data_root=elsewhere` first (or the whole app, --pipelines=regression --params data_root=elsewhere)."),
 ])
-def test_a_stage_whose_inputs_are_not_written_yet_stops_before_any_work(project, pipeline, message):
+def test_a_stage_whose_inputs_are_not_written_yet_stops_before_any_work(project, pipeline, params, message):
     with pytest.raises(ConfigurationError, match=re.escape(message)):
-        run_pipeline(project, pipeline, {})
+        run_pipeline(project, pipeline, params)
     assert mlflow.search_runs(experiment_names=["dl_pipelines"]).empty
     assert not any((project / "data").iterdir())
 

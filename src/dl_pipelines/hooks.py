@@ -159,7 +159,8 @@ class AppRunsHook:
         runtime_params = run_params.get("runtime_params") or {}
         inferred = {}
         if runtime_params.get("model_version") is None:  # else inference reads a registered training
-            inferred = require_stage_inputs(pipeline, catalog, registered_pipelines)
+            inferred = require_stage_inputs(pipeline, catalog, registered_pipelines,
+                                            runtime_params.get("data_root"))
         self._child_runs = {}
         self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
         self._params, self._tags = {}, {}

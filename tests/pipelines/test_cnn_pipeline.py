@@ -128,7 +128,8 @@ def test_each_stage_runs_alone_once_its_inputs_exist(project):
 
 def test_a_stage_without_its_inputs_names_the_stage_to_run_first(project):
     # Checked before the run starts: the message names the stage to run first.
-    missing = "cnn.model_input does not exist yet: run `kedro run --pipelines=cnn_preprocessing`"
+    missing = ("cnn.model_input does not exist yet: "
+               "run `kedro run --pipelines=cnn_ingestion,cnn_preprocessing`")
     with pytest.raises(ConfigurationError, match=missing):
         run(project, "cnn_training")
 

@@ -134,7 +134,8 @@ def test_each_stage_runs_alone_once_its_inputs_exist(project):
 
 def test_a_stage_without_its_inputs_names_the_stage_to_run_first(project):
     # Checked before the run starts: the message names the stage to run first.
-    missing = "regression.model_input does not exist yet: run `kedro run --pipelines=regression_preprocessing"
+    missing = ("regression.model_input does not exist yet: "
+               "run `kedro run --pipelines=regression_ingestion,regression_preprocessing")
     with pytest.raises(ConfigurationError, match=missing):
         run(project, "regression_training")
 

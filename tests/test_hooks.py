@@ -72,6 +72,18 @@ def test_a_stage_whose_inputs_are_not_written_yet_stops_before_any_work(project,
     assert not any((project / "data").iterdir())
 
 
+@pytest.mark.parametrize(("pipeline", "changes", "hint"), [
+    ("regression_ingestion", {"csv_path": "flats.csv"}, "add --params regression.dataset=csv."),
+    ("language_model_ingestion", {"text_path": "book.txt"}, "add --params language_model.dataset=text."),
+])
+def test_a_file_the_app_does_not_read_stops_the_run(project, pipeline, changes, hint):
+    # Else the file is ignored and the run trains the app's default dataset.
+    with pytest.raises(ConfigurationError, match=re.escape(hint)):
+        run_pipeline(project, pipeline, changes)
+    assert mlflow.search_runs(experiment_names=["dl_pipelines"]).empty
+    run_pipeline(project, "hopfield_ingestion", changes)  # a stage that reads no file: harmless
+
+
 def test_a_stage_alone_refuses_a_model_input_of_another_dataset(project):
     # After a linear_toy run, a plain stage run would treat that data with the diabetes preset
     # (a sweep: for hours); it stops before any MLflow run instead, naming both ways on.

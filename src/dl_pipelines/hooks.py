@@ -175,6 +175,13 @@ class AppRunsHook:
                 # Checked before the run starts, so a missing file leaves no run and no data behind.
                 file = require_user_file(catalog["user_csv"].load(), app)
                 self._tags[app]["data_file"] = file_name(file)
+        for key, entry, dataset in (("csv_path", "user_csv", "csv"), ("text_path", "user_text", "text")):
+            # Else the file is ignored without a word and the run trains the default dataset.
+            readers = sorted({app_of(node) for node in pipeline.nodes if entry in node.inputs} - {None})
+            if runtime_params.get(key) is not None and readers and not any(
+                    self._tags[app]["dataset"] == dataset for app in readers):
+                raise ConfigurationError(f"--params {key} is given, but {readers[0]}.dataset is not "
+                                         f"{dataset!r}: add --params {readers[0]}.dataset={dataset}.")
         for app, dataset in inferred.items():  # the stored training's dataset, as for a registered one
             self._tags[app]["dataset"] = self._params[app][f"{app}.dataset"] = dataset
         if (version := runtime_params.get("model_version")) is not None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -83,6 +86,9 @@ def test_mirrored_and_multi_worker_match_the_single_device_run(project, app):
     ]
     outputs = [finish(process) for process in processes]
     assert "is not the chief" in outputs[1] and "is not the chief" not in outputs[0]
+    # Its scratch folder (MLflow records, data, backups nobody reads) is gone once the run ended.
+    scratch = re.search(r"data go to\s+(\S+/dl_pipelines_worker_1_\w{8})\b", outputs[1]).group(1)
+    assert Path(scratch).parent == Path(tempfile.gettempdir()) and not Path(scratch).exists()
 
     # One MLflow run each: the non-chief worker logged nothing into the shared store.
     single, mirrored, multi_worker = (row for _, row in runs(app).iterrows())

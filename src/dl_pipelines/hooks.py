@@ -7,10 +7,9 @@ import logging
 import os
 import re
 import shlex
-import tempfile
+import shutil
 from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -30,6 +29,7 @@ from dl_pipelines.core.strategy import (
     split_cpu_from_environment,
     start_multi_worker_from_environment,
     task,
+    worker_scratch,
 )
 from dl_pipelines.core.user_files import file_name, require_user_file
 from dl_pipelines.run_records import fail_runs_of_ended_processes, process_tags
@@ -74,11 +74,21 @@ class RunEnvironmentHook:
             os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{context.project_path / 'mlflow.db'}")
             return
         kind, index = task()
-        scratch = Path(tempfile.mkdtemp(prefix=f"dl_pipelines_{kind}_{index}_"))
+        scratch = worker_scratch()
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{scratch / 'mlflow.db'}"
         context.config_loader.runtime_params["data_root"] = str(scratch / "data")
         logger.info("TF_CONFIG task %s %d is not the chief: its MLflow records and data go to %s",
                     kind, index, scratch)
+
+    # Last: the other hooks end the run first, in the worker's own store inside the scratch folder.
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        if not is_chief():
+            shutil.rmtree(worker_scratch(), ignore_errors=True)
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self.after_pipeline_run()
 
 
 def _mark_model_training(experiment_id: str) -> None:

@@ -8,9 +8,12 @@ the machine has no GPU for what was asked.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import tempfile
+from pathlib import Path
 from typing import get_args
 
 import tensorflow as tf
@@ -105,6 +108,15 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
     # TensorFlow's default strategy: plain CPU training, without the multi-device iterators a
     # OneDeviceStrategy("/cpu:0") would add for nothing.
     return tf.distribute.get_strategy()
+
+
+@functools.cache
+def worker_scratch() -> Path:
+    """The scratch folder of a non-chief worker, one per process: its MLflow records, data and
+    training backups, which the chief keeps for real. ``hooks.RunEnvironmentHook`` removes it
+    when the run ends."""
+    kind, index = task()
+    return Path(tempfile.mkdtemp(prefix=f"dl_pipelines_{kind}_{index}_"))
 
 
 def strategy_name(strategy: tf.distribute.Strategy) -> str:

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.interrupts import interrupts_between_steps
 from dl_pipelines.core.seeding import set_seed
 from dl_pipelines.core.settings import RunSettings, StandardTraining, TrainingSettings
-from dl_pipelines.core.strategy import is_chief, resolve_device, strategy_name, task
+from dl_pipelines.core.strategy import is_chief, resolve_device, strategy_name, worker_scratch
 
 OPTIMIZERS = {
     "sgd": lambda lr, **options: keras.optimizers.SGD(learning_rate=lr, **options),
@@ -120,9 +119,8 @@ def train_model(
     if not checkpoints:
         callback_settings = training.model_copy(update={"checkpoint_dir": None, "tensorboard_dir": None})
     elif not is_chief():
-        kind, index = task()
-        scratch = tempfile.mkdtemp(prefix=f"dl_pipelines_{kind}_{index}_")
-        callback_settings = training.model_copy(update={"checkpoint_dir": scratch, "tensorboard_dir": None})
+        callback_settings = training.model_copy(
+            update={"checkpoint_dir": str(worker_scratch() / "checkpoints"), "tensorboard_dir": None})
     fingerprint = settings_fingerprint({
         "app": app, "seed": seed, "epochs": epochs,
         # How the run prints, where it runs and where it keeps its logs and backups do not

@@ -16,6 +16,7 @@ from sklearn.metrics import classification_report, confusion_matrix
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.images import read_images
+from dl_pipelines.core.user_files import inputs_folder
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def classify_images_node(app: str) -> Callable[[list[OpenFile], keras.Model, lis
             ``class_index`` and ``probability``.
         """
         batch = read_images(images, model.input_shape[1:],
-                            f"{app}.new_inputs (data/01_raw/inference/{app}/)")
+                            inputs_folder(app))
         probabilities = model.predict(batch, batch_size=256, verbose=0)
         predicted = probabilities.argmax(axis=1)
         table = pd.DataFrame({"file": [file.path.rsplit("/", 1)[-1] for file in images],

@@ -18,7 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from dl_pipelines.core.errors import ConfigurationError
 from dl_pipelines.core.settings import Settings
 from dl_pipelines.core.stages import check_made_from
-from dl_pipelines.core.user_files import file_name, read_csv, require_user_file
+from dl_pipelines.core.user_files import file_name, inputs_folder, read_csv, require_user_file
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def score_files(files: list[OpenFile], transform: ColumnTransformer, app: str,
         The rows of every file, in name order, with ``file`` first and the scores last.
     """
     if not files:
-        raise ConfigurationError(f"No CSV files in {app}.new_inputs (data/01_raw/inference/{app}/); "
+        raise ConfigurationError(f"No CSV files in {inputs_folder(app)}; "
                                  "put CSV files with the training data's feature columns there.")
     features, categorical = list(transform.feature_names_in_), column_kinds(transform)[1]
     tables = []

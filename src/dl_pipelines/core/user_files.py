@@ -13,6 +13,12 @@ HOW_TO_GIVE = ("--params csv_path=data/01_raw/my.csv (any fsspec path or URL), o
                "in conf/local/catalog.yml")
 
 
+def inputs_folder(app: str) -> str:
+    """How messages name an app's inference inputs: the catalog entry, and its folder (under
+    ``--params data_root`` when given)."""
+    return f"{app}.new_inputs (data/01_raw/inference/{app}/, or 01_raw/inference/{app}/ under data_root)"
+
+
 def file_name(file: OpenFile) -> str:
     """How messages name a file: its path on this disk, else its URL."""
     return file.path if isinstance(file.fs, LocalFileSystem) else file.full_name

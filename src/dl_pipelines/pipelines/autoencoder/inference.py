@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.images import read_images
+from dl_pipelines.core.user_files import inputs_folder
 from dl_pipelines.pipelines.autoencoder.nodes import to_unit
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def encode_images(new_inputs: list[OpenFile], encoder: keras.Model, decoder: ker
         pixels), ``code_0`` ... ``code_<k-1>``; and the first files above their reconstructions.
     """
     images = read_images(new_inputs, encoder.input_shape[1:],
-                         "autoencoder.new_inputs (data/01_raw/inference/autoencoder/)")
+                         inputs_folder("autoencoder"))
     codes = encoder.predict(images, batch_size=1024, verbose=0)
     reconstructions = decoder.predict(codes, batch_size=1024, verbose=0).reshape(images.shape)
     errors = np.mean((to_unit(images) - reconstructions) ** 2, axis=(1, 2, 3))

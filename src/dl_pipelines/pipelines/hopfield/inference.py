@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from dl_pipelines.core import plotting
 from dl_pipelines.core.images import read_images
+from dl_pipelines.core.user_files import inputs_folder
 from dl_pipelines.pipelines.hopfield.models import recall, softmax_recall
 from dl_pipelines.pipelines.hopfield.settings import RecallSettings
 from dl_pipelines.pipelines.hopfield.transforms import to_images
@@ -41,7 +42,7 @@ def recall_files(new_inputs: list[OpenFile], network: dict[str, np.ndarray],
         ``overlap`` with it, ``pixels_changed`` by recall; and the files above their recalled states.
     """
     shape = tuple(int(side) for side in model_input["shape"])
-    images = read_images(new_inputs, (*shape, 1), "hopfield.new_inputs (data/01_raw/inference/hopfield/)")
+    images = read_images(new_inputs, (*shape, 1), inputs_folder("hopfield"))
     states = on_pixels(images, str(model_input["dataset"]), threshold)
     rule, weights = str(network["rule"]), network["weights"].astype(np.float64)
     if rule == "modern":

@@ -11,7 +11,7 @@ import pandas as pd
 from fsspec.core import OpenFile
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.user_files import file_name
+from dl_pipelines.core.user_files import file_name, inputs_folder
 from dl_pipelines.pipelines.language_model.models import streaming_model
 from dl_pipelines.pipelines.language_model.served_model import generate
 from dl_pipelines.pipelines.language_model.settings import GenerationSettings
@@ -30,8 +30,8 @@ def continue_prompts(new_inputs: list[OpenFile], model: keras.Model, vocabulary:
         One row per file, prompt and temperature: ``file``, ``prompt``, ``temperature``, ``text``.
     """
     if not new_inputs:
-        raise ConfigurationError("No files in language_model.new_inputs (data/01_raw/inference/"
-                                 "language_model/); put a UTF-8 text file there, one prompt per line.")
+        raise ConfigurationError(f"No files in {inputs_folder('language_model')}; put a UTF-8 text "
+                                 "file there, one prompt per line.")
     stream = streaming_model(model)
     rows = []
     for file in new_inputs:

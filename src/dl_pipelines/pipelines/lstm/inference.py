@@ -12,7 +12,7 @@ import pandas as pd
 from fsspec.core import OpenFile
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.user_files import file_name
+from dl_pipelines.core.user_files import file_name, inputs_folder
 from dl_pipelines.pipelines.lstm.models import extrapolate
 from dl_pipelines.pipelines.lstm.settings import CsvSettings, ForecastSettings, PreprocessingSettings
 from dl_pipelines.pipelines.lstm.sources import read_text_table, to_series
@@ -66,7 +66,7 @@ def forecast_new_history(new_inputs: list[OpenFile], model: keras.Model, series:
         forecast of each series.
     """
     if not new_inputs:
-        raise ConfigurationError("No CSV files in lstm.new_inputs (data/01_raw/inference/lstm/); put a CSV "
+        raise ConfigurationError(f"No CSV files in {inputs_folder('lstm')}; put a CSV "
                                  "of the latest history of the series the model was trained on there.")
     columns, dated = series["columns"], series["time_kind"] == "date"
     _, time_steps, _ = model.input_shape

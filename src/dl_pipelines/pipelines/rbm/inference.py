@@ -11,7 +11,7 @@ import pandas as pd
 from fsspec.core import OpenFile
 
 from dl_pipelines.core.errors import ConfigurationError
-from dl_pipelines.core.user_files import file_name, read_csv
+from dl_pipelines.core.user_files import file_name, inputs_folder, read_csv
 from dl_pipelines.pipelines.rbm.metrics import top_items
 from dl_pipelines.pipelines.rbm.settings import PreprocessingSettings, RecommendationSettings
 from dl_pipelines.pipelines.rbm.transforms import RatingsMatrix, visible_values
@@ -77,7 +77,7 @@ def recommend_for_inputs(new_inputs: list[OpenFile], model: keras.Model,
         ``item_id``, ``title``, ``genres``, ``score``.
     """
     if not new_inputs:
-        raise ConfigurationError("No CSV files in rbm.new_inputs (data/01_raw/inference/rbm/); put a CSV "
+        raise ConfigurationError(f"No CSV files in {inputs_folder('rbm')}; put a CSV "
                                  "with a user_id column, or a new user's item_id and rating, there.")
     top_n, tables = recommendations.top_n, []
     for file in new_inputs:

@@ -228,6 +228,9 @@ def test_every_architecture_maps_windows_to_a_horizon(architecture):
 
 @pytest.mark.parametrize("architecture", ["lstm", "dense"])
 def test_a_no_change_start_forecasts_no_change_before_training(architecture):
+    # Seeded: with unseeded weights, all four relu units of the dense start can be off for these
+    # windows (a zero forecast), now and then, depending on the tests run before in the process.
+    keras.utils.set_random_seed(0)
     window = np.arange(8, dtype="float32").reshape(2, 4, 1)
     residual = build_forecaster(4, 1, 2, forecaster(architecture=architecture, units=4, residual=True),
                                 transforms.last_value_start(4, 1), no_change_start=True)

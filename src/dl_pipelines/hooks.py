@@ -167,10 +167,12 @@ class AppRunsHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any) -> None:
         runtime_params = run_params.get("runtime_params") or {}
-        inferred = {}
+        # The dataset an inference run's model learned from (app -> dataset): the run's, not the
+        # parameter's default. From the stored model input, or from a registered training's run.
+        trained_on = {}
         if runtime_params.get("model_version") is None:  # else inference reads a registered training
-            inferred = require_stage_inputs(pipeline, catalog, registered_pipelines,
-                                            runtime_params.get("data_root"))
+            trained_on = require_stage_inputs(pipeline, catalog, registered_pipelines,
+                                              runtime_params.get("data_root"))
         self._child_runs = {}
         self._nodes_left = Counter(app_of(node) for node in pipeline.nodes if app_of(node))
         self._params, self._tags = {}, {}
@@ -192,14 +194,13 @@ class AppRunsHook:
                     self._tags[app]["dataset"] == dataset for app in readers):
                 raise ConfigurationError(f"--params {key} is given, but {readers[0]}.dataset is not "
                                          f"{dataset!r}: add --params {readers[0]}.dataset={dataset}.")
-        for app, dataset in inferred.items():  # the stored training's dataset, as for a registered one
-            self._tags[app]["dataset"] = self._params[app][f"{app}.dataset"] = dataset
         if (version := runtime_params.get("model_version")) is not None:
             for app, run_id in model_version_runs(str(version), pipeline).items():
                 self._tags[app].update(model_version=str(version), model_run_id=run_id)
-                # The dataset is the model's, not the parameter's default: inference trains nothing.
-                if trained_on := mlflow.MlflowClient().get_run(run_id).data.tags.get("dataset"):
-                    self._tags[app]["dataset"] = self._params[app][f"{app}.dataset"] = trained_on
+                if dataset := mlflow.MlflowClient().get_run(run_id).data.tags.get("dataset"):
+                    trained_on[app] = dataset
+        for app, dataset in trained_on.items():
+            self._tags[app]["dataset"] = self._params[app][f"{app}.dataset"] = dataset
         self.tracking.before_pipeline_run(run_params, pipeline, catalog)
         if mlflow.active_run() is None:  # tracking is off for this pipeline (mlflow.yml)
             return
